@@ -43,6 +43,8 @@ fi
 
 # --- 2. build --------------------------------------------------------------------------------------------------
 LAUNCHER=()
+# Relative paths in the cache key let clones at other paths (CI) reuse this machine's compiled objects.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
 command -v ccache >/dev/null && LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 say "building Release in $BUILD_DIR"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "${LAUNCHER[@]}" ${XPUSIM_CMAKE_ARGS:-} >/dev/null

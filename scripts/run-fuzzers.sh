@@ -18,7 +18,7 @@ for bin in build-fuzz/xpusim_*_fuzz; do
   corpus=$(mktemp -d)
   [ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$corpus/"
   echo "[fuzz] $name for ${SECONDS_EACH}s"
-  "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus" \
+  "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 "$corpus" \
     2>&1 | tail -n 40
   rm -rf "$corpus"
 done

@@ -30,6 +30,13 @@ constexpr std::array<DTypeInfo, static_cast<size_t>(DType::COUNT)> kDTypeTable{{
     {DType::Q4_K, "Q4_K", 256, 144, true, 12},
     {DType::Q5_K, "Q5_K", 256, 176, true, 13},
     {DType::Q6_K, "Q6_K", 256, 210, true, 14},
+    {DType::F8_E8M0, "F8_E8M0", 1, 1, true, -1},
+    {DType::F8_E4M3FNUZ, "F8_E4M3FNUZ", 1, 1, true, -1},
+    {DType::F8_E5M2FNUZ, "F8_E5M2FNUZ", 1, 1, true, -1},
+    {DType::F4, "F4", 2, 1, true, -1},
+    {DType::F6_E2M3, "F6_E2M3", 4, 3, true, -1},
+    {DType::F6_E3M2, "F6_E3M2", 4, 3, true, -1},
+    {DType::C64, "C64", 1, 8, false, -1},
 }};
 
 constexpr bool table_in_enum_order() {

@@ -36,21 +36,30 @@ enum class DType : uint8_t {
   Q4_K,
   Q5_K,
   Q6_K,
+  // More safetensors dtypes (safetensors 0.8 defines 22): sub-byte floats pack elements densely, so they are
+  // modelled as blocks (F4: 2 elements per byte, F6: 4 elements per 3 bytes). C64 is complex (not decodable).
+  F8_E8M0,
+  F8_E4M3FNUZ,
+  F8_E5M2FNUZ,
+  F4,
+  F6_E2M3,
+  F6_E3M2,
+  C64,
   COUNT
 };
 
 struct DTypeInfo {
   DType dtype;
-  std::string_view name;            // safetensors / ggml spelling: "BF16", "Q4_K"
-  uint32_t block_elements;          // 1 for scalars
-  uint32_t block_bytes;             // bytes per block (= element bytes for scalars)
-  bool is_float;                    // decodes to real numbers (floats and quantized blocks)
-  int32_t ggml_id;                  // ggml type id, -1 if none
+  std::string_view name;    // safetensors / ggml spelling: "BF16", "Q4_K"
+  uint32_t block_elements;  // 1 for scalars
+  uint32_t block_bytes;     // bytes per block (= element bytes for scalars)
+  bool is_float;            // decodes to real numbers (floats and quantized blocks)
+  int32_t ggml_id;          // ggml type id, -1 if none
 };
 
 const DTypeInfo& dtype_info(DType dtype);
 std::string_view dtype_name(DType dtype);
-std::optional<DType> dtype_from_name(std::string_view name);      // safetensors names ("F32", "BF16", ...)
+std::optional<DType> dtype_from_name(std::string_view name);  // safetensors names ("F32", "BF16", ...)
 std::optional<DType> dtype_from_ggml_id(uint32_t ggml_id);
 // Bytes needed for `elements` elements; nullopt if elements is not a multiple of the block size.
 std::optional<size_t> dtype_bytes(DType dtype, size_t elements);

@@ -1,0 +1,167 @@
+#include "chips/loader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "chips/chip_toml.h"
+#include "chips/host_detect.h"
+#include "chips/schema.h"
+#include "core/error.h"
+
+namespace xpusim::chips {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kMaxExtendsDepth = 8;
+
+bool is_valid_name(std::string_view name) {
+  if (name.empty() || name.front() == '-' || name.back() == '-') return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+}
+
+toml::table parse_text(std::string_view text, const std::string& path) {
+  try {
+    return toml::parse(text, std::string_view(path));
+  } catch (const toml::parse_error& error) {
+    fail("{}:{}:{}: TOML syntax error: {}", path, error.source().begin.line, error.source().begin.column,
+         error.description());
+  }
+}
+
+toml::table parse_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{}: cannot open chip file", path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_text(buffer.str(), path);
+}
+
+// Loads the chain of `extends` bases under `table` (the file at `path`) and returns the merged table.
+toml::table resolve_extends(toml::table table, const std::string& path, std::vector<std::string>& chain) {
+  const toml::node* extends = table.get("extends");
+  if (extends == nullptr) return table;
+  if (!extends->is_string())
+    fail("{}: key 'extends' = {}: wrong type, expected string (a preset name)",
+         detail::node_location(*extends, path), detail::node_value_text(*extends));
+  const std::string base_name = extends->as_string()->get();
+  if (std::find(chain.begin(), chain.end(), base_name) != chain.end() || chain.size() >= kMaxExtendsDepth)
+    fail("{}: 'extends = \"{}\"' forms a cycle or is deeper than {} levels (chain: {})",
+         detail::node_location(*extends, path), base_name, kMaxExtendsDepth, fmt::join(chain, " -> "));
+  if (!is_valid_name(base_name))
+    fail("{}: 'extends = \"{}\"' must name a preset (lowercase letters, digits, '-')",
+         detail::node_location(*extends, path), base_name);
+  chain.push_back(base_name);
+  const std::string base_path = find_chip_file(base_name);
+  toml::table base = resolve_extends(parse_file(base_path), base_path, chain);
+  table.erase("extends");
+  detail::merge_chip_tables(base, std::move(table), false);
+  return base;
+}
+
+// `family` may be left out when the name starts with a family ("gpu-...", "ue-..."): chip names are stable
+// strings with the family first (DESIGN.md), so the prefix is the family.
+void infer_family(toml::table& table) {
+  if (table.contains("family")) return;
+  const auto* name = table.get_as<std::string>("name");
+  if (name == nullptr) return;
+  const std::string prefix = name->get().substr(0, name->get().find('-'));
+  if (family_from_name(prefix)) table.insert("family", prefix);
+}
+
+ChipSpec finish_loading(toml::table table, const std::string& path) {
+  std::vector<std::string> chain;
+  const auto* own_name = table.get_as<std::string>("name");
+  if (own_name != nullptr) chain.push_back(own_name->get());
+  table = resolve_extends(std::move(table), path, chain);
+  infer_family(table);
+  if (const auto* detect = table.get_as<bool>("detect"); detect != nullptr && detect->get()) {
+    const auto* family = table.get_as<std::string>("family");
+    if (family != nullptr && family->get() == "cpu") {
+      toml::table detected = host_chip_table(detect_host(), table, path);
+      detail::merge_chip_tables(detected, std::move(table), true);
+      table = std::move(detected);
+    }
+  }
+  detail::validate_chip_table(table, path);
+  ChipSpec chip = detail::convert_chip_table(table, path);
+  if (!chain.empty()) chain.erase(chain.begin());
+  chip.extends_chain = std::move(chain);
+  const std::string stem = fs::path(path).stem().string();
+  if (chip.name != stem)
+    fail("{}: key 'name' = \"{}\" must equal the file name without .toml (\"{}\")",
+         detail::node_location(*table.get("name"), path), chip.name, stem);
+  if (!is_valid_name(chip.name))
+    fail("{}: key 'name' = \"{}\": use lowercase letters, digits and '-'",
+         detail::node_location(*table.get("name"), path), chip.name);
+  if (chip.family == Family::UE) {
+    for (auto&& [key, node] : table) {
+      const SchemaField* field = find_schema_field(key.str());
+      if (field != nullptr && field->common) continue;
+      const toml::key name = key;
+      node.visit([&](auto&& value) { chip.engine.insert_or_assign(name, std::move(value)); });
+    }
+  }
+  return chip;
+}
+
+}  // namespace
+
+std::vector<std::string> preset_dirs() {
+  std::vector<std::string> dirs;
+  std::error_code error;
+  if (const char* data_dir = std::getenv("XPUSIM_DATA_DIR"); data_dir != nullptr && *data_dir != '\0') {
+    const fs::path dir = fs::path(data_dir) / "chips";
+    if (fs::is_directory(dir, error)) dirs.push_back(dir.string());
+  }
+  const fs::path source_dir = fs::path(XPUSIM_SOURCE_DIR) / "chips";
+  if (fs::is_directory(source_dir, error)) dirs.push_back(source_dir.string());
+  return dirs;
+}
+
+std::vector<std::string> list_presets() {
+  std::vector<std::string> names;
+  for (const std::string& dir : preset_dirs()) {
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(dir, error))
+      if (entry.path().extension() == ".toml") names.push_back(entry.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+std::string find_chip_file(const std::string& name_or_path) {
+  const bool is_path = name_or_path.find('/') != std::string::npos || name_or_path.ends_with(".toml");
+  std::error_code error;
+  if (is_path) {
+    if (!fs::is_regular_file(name_or_path, error)) fail("chip file '{}' does not exist", name_or_path);
+    return name_or_path;
+  }
+  for (const std::string& dir : preset_dirs()) {
+    const fs::path candidate = fs::path(dir) / (name_or_path + ".toml");
+    if (fs::is_regular_file(candidate, error)) return candidate.string();
+  }
+  const std::vector<std::string> dirs = preset_dirs();
+  fail("unknown chip '{}': not a preset (presets: {}; searched {}) and not a path to a .toml file",
+       name_or_path, fmt::join(list_presets(), ", "),
+       dirs.empty() ? std::string("no chips/ directory found") : fmt::format("{}", fmt::join(dirs, ", ")));
+}
+
+ChipSpec load_chip(const std::string& name_or_path) {
+  const std::string path = find_chip_file(name_or_path);
+  return finish_loading(parse_file(path), path);
+}
+
+ChipSpec load_chip_from_string(std::string_view toml_text, const std::string& file_name) {
+  return finish_loading(parse_text(toml_text, file_name), file_name);
+}
+
+}  // namespace xpusim::chips

@@ -1,0 +1,145 @@
+// `xpusim run`: generate text with a model on the host (the reference executor), streaming it as it comes,
+// then print prompt and decode speed, peak memory and where the weights came from. --json prints one JSON
+// object at the end and nothing else on stdout.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <memory>
+
+#include "cli/command.h"
+#include "cli/quant_eval.h"
+#include "core/error.h"
+#include "exec/executor.h"
+#include "model/loader.h"
+#include "runtime/generate.h"
+#include "numerics/format_table.h"
+
+namespace xpusim::cli {
+namespace {
+
+struct RunOptions {
+  std::string model = "smollm2-135m";
+  std::string prompt;
+  std::string chat;
+  int64_t max_tokens = 128;
+  runtime::SamplingParams sampling;
+  std::vector<std::string> stops;
+  bool json = false;
+  int threads = 0;
+  std::string precision;  // a numerics format name: weights quantized into it (cli/quant_eval.h)
+};
+
+void run_run(const RunOptions& options) {
+  if (!options.prompt.empty() && !options.chat.empty()) fail("give either --prompt or --chat, not both");
+  if (options.prompt.empty() && options.chat.empty()) fail("give a --prompt TEXT or a --chat MESSAGE");
+  if (options.threads < 0) fail("--threads must be >= 0 (got {})", options.threads);
+  options.sampling.validate();
+
+  model::LoadedModel loaded = model::load_model(options.model);
+  if (!options.precision.empty()) {
+    const auto format = numerics::format_from_name(options.precision);
+    if (!format) {
+      fail("--precision: unknown format '{}'; known: {}", options.precision, numerics::format_names_joined());
+    }
+    loaded.weights = quantize_model_weights(loaded, *format, false);
+  }
+  if (loaded.synthetic && !options.json) {
+    fmt::print(stderr,
+               "note: no real weights for '{}' here; using {} weights of its exact shape. The text below is "
+               "noise.\n",
+               loaded.name, loaded.source);
+  }
+  runtime::TextCodec codec = runtime::TextCodec::for_model(loaded);
+  std::vector<int32_t> prompt_ids =
+      options.chat.empty() ? codec.encode_prompt(options.prompt) : codec.encode_chat(options.chat);
+
+  runtime::GenerateOptions generate_options;
+  generate_options.max_tokens = options.max_tokens;
+  generate_options.sampling = options.sampling;
+  generate_options.stop_strings = options.stops;
+  generate_options.stop_ids = codec.stop_ids(loaded.config);
+  exec::Executor executor(
+      loaded.config, loaded.weights,
+      exec::ExecOptions{options.threads, static_cast<int64_t>(prompt_ids.size()) + options.max_tokens});
+
+  auto on_text = [&](std::string_view piece) {
+    if (options.json) return;
+    std::fwrite(piece.data(), 1, piece.size(), stdout);
+    std::fflush(stdout);
+  };
+  runtime::GenerateResult result = runtime::generate(executor, codec, prompt_ids, generate_options, on_text);
+  const size_t peak = runtime::peak_memory_bytes();
+
+  if (options.json) {
+    nlohmann::json out = {
+        {"model", loaded.name},
+        {"family", model::family_name(loaded.config.family)},
+        {"source", loaded.source},
+        {"synthetic", loaded.synthetic},
+        {"tokenizer", codec.describe()},
+        {"text", result.text},
+        {"prompt_ids", result.prompt_ids},
+        {"output_ids", result.output_ids},
+        {"stop_reason", result.stop_reason},
+        {"prompt_tokens", result.prompt_ids.size()},
+        {"generated_tokens", result.output_ids.size()},
+        {"prompt_seconds", result.prompt_seconds},
+        {"decode_seconds", result.decode_seconds},
+        {"prompt_tokens_per_s", result.prompt_tokens_per_second()},
+        {"decode_tokens_per_s", result.decode_tokens_per_second()},
+        {"peak_memory_bytes", peak},
+        {"threads", executor.threads()},
+        {"sampling", options.sampling.describe()},
+    };
+    // Invalid UTF-8 (possible mid-character when generation stops) is replaced rather than failing the dump.
+    fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    return;
+  }
+  fmt::print("\n\n-- {} | {}\n", loaded.name,
+             loaded.synthetic ? loaded.source + " weights (output is noise)" : "weights: " + loaded.source);
+  fmt::print("-- prompt: {} tokens, {:.1f} tokens/s | decode: {} tokens, {:.1f} tokens/s | stop: {}\n",
+             result.prompt_ids.size(), result.prompt_tokens_per_second(), result.output_ids.size(),
+             result.decode_tokens_per_second(), result.stop_reason);
+  fmt::print("-- peak memory {:.1f} MB | {} threads | {}\n", static_cast<double>(peak) / 1e6,
+             executor.threads(), options.sampling.describe());
+}
+
+void setup_run(CLI::App& app) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* command = app.add_subcommand("run", "Generate text with a model on this machine (host executor)");
+  command->footer(
+      "Examples:\n"
+      "  xpusim run --model smollm2-135m --chat \"What is the capital of France?\" --temperature 0\n"
+      "  xpusim run --model gpt2 --prompt \"Once upon a time\" --max-tokens 32 --seed 7\n"
+      "  xpusim run --model ./my-checkpoint/ --prompt \"Hello\" --stop \"\\n\" --json\n"
+      "A preset name without its real checkpoint in the model cache runs synthetic weights (labelled).");
+  command
+      ->add_option("--model,-m", options->model,
+                   "Preset name (see `xpusim models`), checkpoint folder or .gguf")
+      ->capture_default_str();
+  command->add_option("--prompt,-p", options->prompt, "Plain text prompt");
+  command->add_option("--chat,-c", options->chat, "A user message, formatted with the model's chat template");
+  command->add_option("--max-tokens,-n", options->max_tokens, "Most tokens to generate")
+      ->capture_default_str();
+  command->add_option("--temperature,-t", options->sampling.temperature, "0 = greedy")->capture_default_str();
+  command->add_option("--top-k", options->sampling.top_k, "0 = off")->capture_default_str();
+  command->add_option("--top-p", options->sampling.top_p, "1 = off")->capture_default_str();
+  command->add_option("--min-p", options->sampling.min_p, "0 = off")->capture_default_str();
+  command->add_option("--repeat-penalty", options->sampling.repeat_penalty, "1 = off (HF repetition_penalty)")
+      ->capture_default_str();
+  command->add_option("--seed", options->sampling.seed, "Sampling seed")->capture_default_str();
+  command->add_option("--stop", options->stops, "Stop when this text appears (repeatable)");
+  command->add_flag("--json", options->json, "Print one JSON object at the end, nothing else on stdout");
+  command->add_option("--precision", options->precision,
+                      "Run with linear weights quantized into this number format (xpusim quant --list)");
+  command->add_option("--threads", options->threads, "Worker threads, 0 = one per core")
+      ->capture_default_str();
+  command->callback([options] { run_run(*options); });
+}
+
+}  // namespace
+
+XPUSIM_REGISTER_COMMAND(setup_run);
+
+}  // namespace xpusim::cli

@@ -1,0 +1,65 @@
+// DMA semantics (2-D strided raw byte copies) and the sparse DRAM image.
+#include <algorithm>
+
+#include "engine/ops.h"
+
+namespace xpusim::engine {
+
+void DramImage::read(uint64_t address, void* dst, size_t bytes) const {
+  auto* out = static_cast<uint8_t*>(dst);
+  while (bytes > 0) {
+    const uint64_t page = address / kPageBytes;
+    const uint64_t offset = address % kPageBytes;
+    const size_t chunk = static_cast<size_t>(std::min<uint64_t>(bytes, kPageBytes - offset));
+    const auto it = m_pages.find(page);
+    if (it == m_pages.end())
+      std::memset(out, 0, chunk);
+    else
+      std::memcpy(out, it->second.get() + offset, chunk);
+    out += chunk;
+    address += chunk;
+    bytes -= chunk;
+  }
+}
+
+void DramImage::write(uint64_t address, const void* src, size_t bytes) {
+  const auto* in = static_cast<const uint8_t*>(src);
+  while (bytes > 0) {
+    const uint64_t page = address / kPageBytes;
+    const uint64_t offset = address % kPageBytes;
+    const size_t chunk = static_cast<size_t>(std::min<uint64_t>(bytes, kPageBytes - offset));
+    auto& slot = m_pages[page];
+    if (!slot) {
+      slot = std::make_unique<uint8_t[]>(kPageBytes);
+      std::memset(slot.get(), 0, kPageBytes);
+    }
+    std::memcpy(slot.get() + offset, in, chunk);
+    in += chunk;
+    address += chunk;
+    bytes -= chunk;
+  }
+}
+
+void op_dma_load(EngineState& state, const Decoded& d) {
+  const uint64_t dram = state.address(d.dram_reg, d.dram_off);
+  const uint64_t sram = state.address(d.sram_reg, d.sram_off);
+  const auto bytes = static_cast<size_t>(d.row_bytes);
+  const uint64_t dstride = static_cast<uint64_t>(stride_or(d.dram_stride, d.row_bytes));
+  const uint64_t sstride = static_cast<uint64_t>(stride_or(d.sram_stride, d.row_bytes));
+  for (int64_t r = 0; r < d.rows; ++r)
+    state.dram->read(dram + static_cast<uint64_t>(r) * dstride,
+                     state.sram.data() + sram + static_cast<uint64_t>(r) * sstride, bytes);
+}
+
+void op_dma_store(EngineState& state, const Decoded& d) {
+  const uint64_t dram = state.address(d.dram_reg, d.dram_off);
+  const uint64_t sram = state.address(d.sram_reg, d.sram_off);
+  const auto bytes = static_cast<size_t>(d.row_bytes);
+  const uint64_t dstride = static_cast<uint64_t>(stride_or(d.dram_stride, d.row_bytes));
+  const uint64_t sstride = static_cast<uint64_t>(stride_or(d.sram_stride, d.row_bytes));
+  for (int64_t r = 0; r < d.rows; ++r)
+    state.dram->write(dram + static_cast<uint64_t>(r) * dstride,
+                      state.sram.data() + sram + static_cast<uint64_t>(r) * sstride, bytes);
+}
+
+}  // namespace xpusim::engine

@@ -1,0 +1,63 @@
+// Executor: runs a model on the host from its graph. Each forward() builds the step graph (graph/builder.h)
+// for the tokens given at the current position, binds the weights, runs the reference kernel of every op in
+// order and advances the KV cache. fp32 compute; weights are read as stored (bf16, f16, quantized blocks).
+// Non-goals: sampling and the generation loop (runtime/), other numerics policies (later issues).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "exec/kv_cache.h"
+#include "exec/thread_pool.h"
+#include "graph/graph.h"
+#include "model/config.h"
+#include "model/weights.h"
+
+namespace xpusim::exec {
+
+struct ExecOptions {
+  int threads = 0;              // 0: one per hardware thread
+  int64_t initial_context = 0;  // KV rows to allocate up front (grows on demand anyway)
+};
+
+struct StepStats {
+  double flops = 0;  // op_traits formulas summed over the step's graph
+  double bytes = 0;
+  size_t ops = 0;
+};
+
+class Executor {
+ public:
+  // Checks that `weights` has every tensor the config's graph needs, with the right shapes (xpusim::Error if
+  // not). `weights` must outlive the executor.
+  Executor(const model::ModelConfig& config, const model::Weights& weights, ExecOptions options = {});
+
+  // Runs `tokens` at positions position() .. position() + n - 1 and advances position(). Returns fp32 logits:
+  // [n, vocab] row-major when all_logits, else the last token's [vocab].
+  std::vector<float> forward(std::span<const int32_t> tokens, bool all_logits = false);
+
+  int64_t position() const { return m_position; }
+  // Forgets the sequence (the next forward starts at position 0).
+  void reset() { m_position = 0; }
+  const model::ModelConfig& config() const { return m_config; }
+  const StepStats& last_step() const { return m_last_step; }
+  const KvCache& kv_cache() const { return m_kv; }
+  int threads() const { return m_pool.size(); }
+
+ private:
+  const float* small_weight(const graph::Tensor& tensor);
+
+  model::ModelConfig m_config;
+  const model::Weights& m_weights;
+  ThreadPool m_pool;
+  KvCache m_kv;
+  int64_t m_position = 0;
+  std::map<std::string, std::vector<float>, std::less<>> m_small_weights;  // 1-D weights decoded to fp32
+  StepStats m_last_step;
+};
+
+}  // namespace xpusim::exec

@@ -1,0 +1,74 @@
+// Elementwise and movement kernels. Activations match PyTorch's fp32 formulas (gelu tanh approximation,
+// silu).
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+#include "exec/kernels.h"
+
+namespace xpusim::exec {
+namespace {
+
+int64_t elements(const KernelArgs& args) { return args.out.tensor->elements(); }
+
+}  // namespace
+
+float gelu_tanh(float x) {
+  constexpr float kBeta = 0.7978845608028654f;  // sqrt(2 / pi)
+  constexpr float kKappa = 0.044715f;
+  float inner = kBeta * (x + kKappa * x * x * x);
+  return 0.5f * x * (1.0f + std::tanh(inner));
+}
+
+float silu(float x) { return x / (1.0f + std::exp(-x)); }
+
+void run_add(const KernelArgs& args) {
+  const float* a = args.in[0]->f32;
+  const float* b = args.in[1]->f32;
+  float* y = args.out.f32;
+  for (int64_t i = 0, n = elements(args); i < n; ++i) y[i] = a[i] + b[i];
+}
+
+void run_mul(const KernelArgs& args) {
+  const float* a = args.in[0]->f32;
+  const float* b = args.in[1]->f32;
+  float* y = args.out.f32;
+  for (int64_t i = 0, n = elements(args); i < n; ++i) y[i] = a[i] * b[i];
+}
+
+void run_scale(const KernelArgs& args) {
+  const float scale = static_cast<float>(args.op.attrs.scale);
+  const float* x = args.in[0]->f32;
+  float* y = args.out.f32;
+  for (int64_t i = 0, n = elements(args); i < n; ++i) y[i] = x[i] * scale;
+}
+
+void run_softcap(const KernelArgs& args) {
+  const float cap = static_cast<float>(args.op.attrs.softcap);
+  const float* x = args.in[0]->f32;
+  float* y = args.out.f32;
+  for (int64_t i = 0, n = elements(args); i < n; ++i) y[i] = std::tanh(x[i] / cap) * cap;
+}
+
+void run_gelu_tanh(const KernelArgs& args) {
+  const float* x = args.in[0]->f32;
+  float* y = args.out.f32;
+  for (int64_t i = 0, n = elements(args); i < n; ++i) y[i] = gelu_tanh(x[i]);
+}
+
+void run_silu(const KernelArgs& args) {
+  const float* x = args.in[0]->f32;
+  float* y = args.out.f32;
+  for (int64_t i = 0, n = elements(args); i < n; ++i) y[i] = silu(x[i]);
+}
+
+void run_slice_rows(const KernelArgs& args) {
+  const int64_t width = args.in[0]->tensor->shape[1];
+  std::memcpy(args.out.f32, args.in[0]->f32 + args.op.attrs.begin * width,
+              static_cast<size_t>(args.op.attrs.count * width) * sizeof(float));
+}
+
+// RESHAPE is a view: the executor points the output buffer at the input's storage.
+void run_reshape(const KernelArgs& args) { XPUSIM_ASSERT(args.out.f32 == args.in[0]->f32); }
+
+}  // namespace xpusim::exec

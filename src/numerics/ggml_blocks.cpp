@@ -1,0 +1,172 @@
+// ggml block decoders: straight ports of ggml-quants.c dequantize_row_* (same fp32 operation order, so
+// results are bit-identical; the build does not contract a*b+c into FMA: -std=c++20 implies
+// -ffp-contract=off on GCC, and clang's default "on" only fuses within one expression, which ggml's
+// code also allows).
+#include "numerics/ggml_blocks.h"
+
+#include <cstring>
+
+#include "numerics/float_bits.h"
+
+namespace xpusim::numerics::ggml {
+namespace {
+
+inline float load_f16(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, sizeof h);
+  return bits::f16_to_f32(h);
+}
+
+// get_scale_min_k4 from ggml-quants.c: 6-bit scale and min of sub-block j packed in 12 bytes.
+inline void scale_min_k4(int j, const uint8_t* q, uint8_t& scale, uint8_t& min) {
+  if (j < 4) {
+    scale = q[j] & 63;
+    min = q[j + 4] & 63;
+  } else {
+    scale = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+    min = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
+}  // namespace
+
+void decode_q4_0_blocks(const uint8_t* src, float* dst, size_t block_count) {
+  for (size_t b = 0; b < block_count; ++b, src += 18, dst += kQK) {
+    const float d = load_f16(src);
+    const uint8_t* qs = src + 2;
+    for (size_t j = 0; j < kQK / 2; ++j) {
+      dst[j] = static_cast<float>((qs[j] & 0x0F) - 8) * d;
+      dst[j + kQK / 2] = static_cast<float>((qs[j] >> 4) - 8) * d;
+    }
+  }
+}
+
+void decode_q4_1_blocks(const uint8_t* src, float* dst, size_t block_count) {
+  for (size_t b = 0; b < block_count; ++b, src += 20, dst += kQK) {
+    const float d = load_f16(src);
+    const float m = load_f16(src + 2);
+    const uint8_t* qs = src + 4;
+    for (size_t j = 0; j < kQK / 2; ++j) {
+      dst[j] = static_cast<float>(qs[j] & 0x0F) * d + m;
+      dst[j + kQK / 2] = static_cast<float>(qs[j] >> 4) * d + m;
+    }
+  }
+}
+
+void decode_q5_0_blocks(const uint8_t* src, float* dst, size_t block_count) {
+  for (size_t b = 0; b < block_count; ++b, src += 22, dst += kQK) {
+    const float d = load_f16(src);
+    uint32_t qh;
+    std::memcpy(&qh, src + 2, sizeof qh);
+    const uint8_t* qs = src + 6;
+    for (uint32_t j = 0; j < kQK / 2; ++j) {
+      const uint32_t high0 = ((qh >> j) << 4) & 0x10u;
+      const uint32_t high1 = (qh >> (j + 12)) & 0x10u;
+      const int32_t x0 = static_cast<int32_t>((qs[j] & 0x0Fu) | high0) - 16;
+      const int32_t x1 = static_cast<int32_t>((qs[j] >> 4) | high1) - 16;
+      dst[j] = static_cast<float>(x0) * d;
+      dst[j + kQK / 2] = static_cast<float>(x1) * d;
+    }
+  }
+}
+
+void decode_q5_1_blocks(const uint8_t* src, float* dst, size_t block_count) {
+  for (size_t b = 0; b < block_count; ++b, src += 24, dst += kQK) {
+    const float d = load_f16(src);
+    const float m = load_f16(src + 2);
+    uint32_t qh;
+    std::memcpy(&qh, src + 4, sizeof qh);
+    const uint8_t* qs = src + 8;
+    for (uint32_t j = 0; j < kQK / 2; ++j) {
+      const uint32_t high0 = ((qh >> j) << 4) & 0x10u;
+      const uint32_t high1 = (qh >> (j + 12)) & 0x10u;
+      dst[j] = static_cast<float>((qs[j] & 0x0Fu) | high0) * d + m;
+      dst[j + kQK / 2] = static_cast<float>((qs[j] >> 4) | high1) * d + m;
+    }
+  }
+}
+
+void decode_q8_0_blocks(const uint8_t* src, float* dst, size_t block_count) {
+  for (size_t b = 0; b < block_count; ++b, src += 34, dst += kQK) {
+    const float d = load_f16(src);
+    const int8_t* qs = reinterpret_cast<const int8_t*>(src + 2);
+    for (size_t j = 0; j < kQK; ++j) dst[j] = static_cast<float>(qs[j]) * d;
+  }
+}
+
+// Q4_K: d @0, dmin @2, scales[12] @4, qs[128] @16.
+void decode_q4_k_blocks(const uint8_t* src, float* dst, size_t block_count) {
+  for (size_t b = 0; b < block_count; ++b, src += 144) {
+    const float d = load_f16(src);
+    const float min = load_f16(src + 2);
+    const uint8_t* scales = src + 4;
+    const uint8_t* q = src + 16;
+    for (int j = 0; j < 8; j += 2, q += 32) {
+      uint8_t sc, m;
+      scale_min_k4(j, scales, sc, m);
+      const float d1 = d * sc;
+      const float m1 = min * m;
+      scale_min_k4(j + 1, scales, sc, m);
+      const float d2 = d * sc;
+      const float m2 = min * m;
+      for (int l = 0; l < 32; ++l) dst[l] = d1 * static_cast<float>(q[l] & 0xF) - m1;
+      for (int l = 0; l < 32; ++l) dst[32 + l] = d2 * static_cast<float>(q[l] >> 4) - m2;
+      dst += 64;
+    }
+  }
+}
+
+// Q5_K: d @0, dmin @2, scales[12] @4, qh[32] @16, qs[128] @48.
+void decode_q5_k_blocks(const uint8_t* src, float* dst, size_t block_count) {
+  for (size_t b = 0; b < block_count; ++b, src += 176) {
+    const float d = load_f16(src);
+    const float min = load_f16(src + 2);
+    const uint8_t* scales = src + 4;
+    const uint8_t* qh = src + 16;
+    const uint8_t* ql = src + 48;
+    uint8_t u1 = 1, u2 = 2;
+    for (int j = 0; j < 8; j += 2, ql += 32) {
+      uint8_t sc, m;
+      scale_min_k4(j, scales, sc, m);
+      const float d1 = d * sc;
+      const float m1 = min * m;
+      scale_min_k4(j + 1, scales, sc, m);
+      const float d2 = d * sc;
+      const float m2 = min * m;
+      for (int l = 0; l < 32; ++l) {
+        dst[l] = d1 * static_cast<float>((ql[l] & 0xF) + ((qh[l] & u1) ? 16 : 0)) - m1;
+      }
+      for (int l = 0; l < 32; ++l) {
+        dst[32 + l] = d2 * static_cast<float>((ql[l] >> 4) + ((qh[l] & u2) ? 16 : 0)) - m2;
+      }
+      dst += 64;
+      u1 = static_cast<uint8_t>(u1 << 2);
+      u2 = static_cast<uint8_t>(u2 << 2);
+    }
+  }
+}
+
+// Q6_K: ql[128] @0, qh[64] @128, int8 scales[16] @192, d @208.
+void decode_q6_k_blocks(const uint8_t* src, float* dst, size_t block_count) {
+  for (size_t b = 0; b < block_count; ++b, src += 210) {
+    const float d = load_f16(src + 208);
+    const uint8_t* ql = src;
+    const uint8_t* qh = src + 128;
+    const int8_t* sc = reinterpret_cast<const int8_t*>(src + 192);
+    for (int half = 0; half < 2; ++half, ql += 64, qh += 32, sc += 8, dst += 128) {
+      for (int l = 0; l < 32; ++l) {
+        const int is = l / 16;
+        const int q1 = ((ql[l] & 0xF) | ((qh[l] & 3) << 4)) - 32;
+        const int q2 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+        const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+        const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+        dst[l] = d * static_cast<float>(sc[is]) * static_cast<float>(q1);
+        dst[l + 32] = d * static_cast<float>(sc[is + 2]) * static_cast<float>(q2);
+        dst[l + 64] = d * static_cast<float>(sc[is + 4]) * static_cast<float>(q3);
+        dst[l + 96] = d * static_cast<float>(sc[is + 6]) * static_cast<float>(q4);
+      }
+    }
+  }
+}
+
+}  // namespace xpusim::numerics::ggml

@@ -1,0 +1,34 @@
+// llama.cpp (ggml) block formats: per-block decoders bit-exact with ggml's dequantize_row_* and the
+// reference quantizers quantize_row_q4_0_ref / quantize_row_q8_0_ref (byte-exact).
+// Byte layouts: shared/reference/formats.md §11 (docs/formats.md). All multi-byte fields little-endian,
+// read with memcpy, so blocks need no alignment.
+// Non-goals: K-quant / IQ quantizers (iterative searches; only decoding is needed to load GGUF files),
+// llama.cpp's SIMD activation requantization.
+// HOWTO add a ggml type: add its DType (core/dtype.h), write decode_<type>_blocks here, register it in
+// decode.cpp's kBlockDecoders and add it to tools/make_ggml_goldens.py + its golden file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace xpusim::numerics::ggml {
+
+inline constexpr size_t kQK = 32;    // elements per Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 block
+inline constexpr size_t kQKK = 256;  // elements per K-quant super-block
+
+void decode_q4_0_blocks(const uint8_t* src, float* dst, size_t block_count);
+void decode_q4_1_blocks(const uint8_t* src, float* dst, size_t block_count);
+void decode_q5_0_blocks(const uint8_t* src, float* dst, size_t block_count);
+void decode_q5_1_blocks(const uint8_t* src, float* dst, size_t block_count);
+void decode_q8_0_blocks(const uint8_t* src, float* dst, size_t block_count);
+void decode_q4_k_blocks(const uint8_t* src, float* dst, size_t block_count);
+void decode_q5_k_blocks(const uint8_t* src, float* dst, size_t block_count);
+void decode_q6_k_blocks(const uint8_t* src, float* dst, size_t block_count);
+
+// Reference quantizers (quantize_row_*_ref): `src` holds block_count * 32 values. NaN/Inf inputs: see
+// the rule in ggml_blocks.cpp (a block containing a non-finite value encodes as all zeros with d = NaN
+// for NaN, never UB).
+void encode_q4_0_blocks(const float* src, uint8_t* dst, size_t block_count);
+void encode_q8_0_blocks(const float* src, uint8_t* dst, size_t block_count);
+
+}  // namespace xpusim::numerics::ggml
