@@ -1,7 +1,10 @@
 # Shared build settings. One function per kind of target so every target gets the same flags.
 
 function(xpusim_target_options target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local -Wno-missing-field-initializers)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${target} PRIVATE -Wshadow=local)
+  endif()
   if(XPUSIM_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

@@ -13,7 +13,9 @@ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_
 targets=$(for f in "${sources[@]}"; do echo "xpusim_$(basename "$f" .cpp)"; done)
 # shellcheck disable=SC2086
 cmake --build build-fuzz -j "$(nproc)" --target $targets
-for bin in build-fuzz/xpusim_*_fuzz; do
+bins=(build-fuzz/fuzz/xpusim_*_fuzz)
+if ((${#bins[@]} != ${#sources[@]})); then echo "[fuzz] built ${#bins[@]} of ${#sources[@]} targets" >&2; exit 1; fi
+for bin in "${bins[@]}"; do
   name=$(basename "$bin" | sed 's/^xpusim_//; s/_fuzz$//')
   corpus=$(mktemp -d)
   [ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$corpus/"

@@ -12,8 +12,8 @@
 #include "core/error.h"
 #include "exec/executor.h"
 #include "model/loader.h"
-#include "runtime/generate.h"
 #include "numerics/format_table.h"
+#include "runtime/generate.h"
 
 namespace xpusim::cli {
 namespace {
@@ -89,6 +89,8 @@ void run_run(const RunOptions& options) {
         {"prompt_tokens_per_s", result.prompt_tokens_per_second()},
         {"decode_tokens_per_s", result.decode_tokens_per_second()},
         {"peak_memory_bytes", peak},
+        {"weight_bytes", loaded.weights.total_bytes()},
+        {"precision", options.precision.empty() ? "checkpoint" : options.precision},
         {"threads", executor.threads()},
         {"sampling", options.sampling.describe()},
     };
@@ -101,8 +103,10 @@ void run_run(const RunOptions& options) {
   fmt::print("-- prompt: {} tokens, {:.1f} tokens/s | decode: {} tokens, {:.1f} tokens/s | stop: {}\n",
              result.prompt_ids.size(), result.prompt_tokens_per_second(), result.output_ids.size(),
              result.decode_tokens_per_second(), result.stop_reason);
-  fmt::print("-- peak memory {:.1f} MB | {} threads | {}\n", static_cast<double>(peak) / 1e6,
-             executor.threads(), options.sampling.describe());
+  fmt::print("-- peak memory {:.1f} MB | weights {:.1f} MB ({}) | {} threads | {}\n",
+             static_cast<double>(peak) / 1e6, static_cast<double>(loaded.weights.total_bytes()) / 1e6,
+             options.precision.empty() ? "as stored" : options.precision, executor.threads(),
+             options.sampling.describe());
 }
 
 void setup_run(CLI::App& app) {

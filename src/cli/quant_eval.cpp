@@ -50,15 +50,10 @@ std::vector<std::byte> as_bytes(const std::vector<float>& values) {
   return bytes;
 }
 
-std::vector<float> round_trip(Format format, const std::vector<float>& values, const model::TensorView& view,
-                              size_t* storage_bytes) {
+numerics::EncodedTensor encode(Format format, const std::vector<float>& values,
+                               const model::TensorView& view) {
   const size_t cols = static_cast<size_t>(view.row_elements());
-  const size_t rows = values.size() / cols;
-  const numerics::EncodedTensor encoded = numerics::encode_tensor(format, values, rows, cols);
-  *storage_bytes = encoded.storage_bytes();
-  std::vector<float> out(values.size());
-  numerics::decode_tensor(encoded, out);
-  return out;
+  return numerics::encode_tensor(format, values, values.size() / cols, cols);
 }
 
 struct LogitStats {
@@ -150,10 +145,12 @@ model::Weights quantize_model_weights(const model::LoadedModel& loaded, std::opt
     const bool quantize =
         format.has_value() &&
         (is_linear(view) || (quantize_embeddings && is_embedding_or_head(name) && view.shape.size() == 2));
-    size_t bytes = 0;
-    std::vector<float> y = round_trip(quantize ? *format : Format::BF16, x, view, &bytes);
+    numerics::EncodedTensor encoded = encode(quantize ? *format : Format::BF16, x, view);
+    const size_t bytes = encoded.storage_bytes();
     report.model_bytes += static_cast<double>(bytes);
-    if (quantize) {
+    if (quantize && report_out != nullptr) {  // the error metrics cost a decode; `run` does not want them
+      std::vector<float> y(x.size());
+      numerics::decode_tensor(encoded, y);
       const numerics::ErrorStats stats = numerics::error_stats(x, y);
       sse += stats.mse * static_cast<double>(x.size());
       signal += stats.signal_power * static_cast<double>(x.size());
@@ -161,7 +158,14 @@ model::Weights quantize_model_weights(const model::LoadedModel& loaded, std::opt
       quantized_bits += 8.0 * static_cast<double>(bytes);
       report.worst.push_back({name, stats.mse, stats.sqnr_db});
     }
-    weights.add_owned(name, DType::F32, view.shape, as_bytes(y));
+    if (view.shape.size() >= 2) {
+      weights.add_encoded(name, view.shape, std::move(encoded));
+    } else {
+      // Vectors (norms, biases) are read whole by the executor as fp32: keep them decoded.
+      std::vector<float> y(x.size());
+      numerics::decode_tensor(encoded, y);
+      weights.add_owned(name, DType::F32, view.shape, as_bytes(y));
+    }
   }
   if (quantized_elements > 0) {
     report.bits_per_weight = quantized_bits / quantized_elements;

@@ -55,9 +55,10 @@ const std::vector<std::string>& quant_prompts();
 inline constexpr const char* kQuantTextPath = "/usr/share/common-licenses/GPL-3";
 
 // The model's weights with every linear layer (and, with quantize_embeddings, the token embeddings and LM
-// head) passed through `format` (encode, then decode to fp32); all other tensors rounded to bf16. With no
-// format, every tensor is rounded to bf16 (the baseline). Fills the size and weight-error fields of
-// `report` when given. This is what `xpusim run --precision FORMAT` needs (see the numerics report).
+// head) encoded in `format`; all other tensors rounded to bf16. Matrices stay packed (DType::NUMERICS,
+// decoded a row at a time by the executor); vectors are stored decoded (fp32). With no format, every tensor
+// is rounded to bf16 (the baseline). Fills the size and weight-error fields of `report` when given. This is
+// what `xpusim run --precision FORMAT` needs (see the numerics report).
 model::Weights quantize_model_weights(const model::LoadedModel& loaded,
                                       std::optional<numerics::Format> format, bool quantize_embeddings,
                                       FormatReport* report = nullptr);

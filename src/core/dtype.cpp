@@ -37,6 +37,7 @@ constexpr std::array<DTypeInfo, static_cast<size_t>(DType::COUNT)> kDTypeTable{{
     {DType::F6_E2M3, "F6_E2M3", 4, 3, true, -1},
     {DType::F6_E3M2, "F6_E3M2", 4, 3, true, -1},
     {DType::C64, "C64", 1, 8, false, -1},
+    {DType::NUMERICS, "NUMERICS", 0, 0, true, -1},
 }};
 
 constexpr bool table_in_enum_order() {
@@ -55,7 +56,7 @@ std::string_view dtype_name(DType dtype) { return dtype_info(dtype).name; }
 
 std::optional<DType> dtype_from_name(std::string_view name) {
   for (const auto& row : kDTypeTable) {
-    if (row.name == name) return row.dtype;
+    if (row.name == name && row.block_elements != 0) return row.dtype;
   }
   return std::nullopt;
 }
@@ -69,7 +70,7 @@ std::optional<DType> dtype_from_ggml_id(uint32_t ggml_id) {
 
 std::optional<size_t> dtype_bytes(DType dtype, size_t elements) {
   const auto& info = dtype_info(dtype);
-  if (elements % info.block_elements != 0) return std::nullopt;
+  if (info.block_elements == 0 || elements % info.block_elements != 0) return std::nullopt;
   return elements / info.block_elements * info.block_bytes;
 }
 

@@ -45,6 +45,10 @@ enum class DType : uint8_t {
   F6_E2M3,
   F6_E3M2,
   C64,
+  // In memory only (never read from a file): bytes of a numerics::Format (numerics/format_table.h), named by
+  // TensorView::numerics_format. Rows are encoded independently (numerics/tensor_codec.h layout), so the
+  // bytes per block live in the format table, not here: block_elements / block_bytes are 0.
+  NUMERICS,
   COUNT
 };
 
@@ -59,9 +63,11 @@ struct DTypeInfo {
 
 const DTypeInfo& dtype_info(DType dtype);
 std::string_view dtype_name(DType dtype);
-std::optional<DType> dtype_from_name(std::string_view name);  // safetensors names ("F32", "BF16", ...)
+// safetensors names ("F32", "BF16", ...); never NUMERICS, which no file may name.
+std::optional<DType> dtype_from_name(std::string_view name);
 std::optional<DType> dtype_from_ggml_id(uint32_t ggml_id);
-// Bytes needed for `elements` elements; nullopt if elements is not a multiple of the block size.
+// Bytes needed for `elements` elements; nullopt if elements is not a multiple of the block size, and for
+// NUMERICS (the format table knows its size).
 std::optional<size_t> dtype_bytes(DType dtype, size_t elements);
 
 }  // namespace xpusim

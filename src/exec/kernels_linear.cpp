@@ -1,12 +1,15 @@
 // LINEAR and the row helpers every weight-reading kernel uses. A weight row is decoded once (numerics block
 // decoders) into a small L1-resident buffer and then dotted with every token's input row, so a prefill step
-// reads each weight once and a decode step costs one decode + one dot per output row.
+// reads each weight once and a decode step costs one decode + one dot per output row. Weights quantized into
+// a numerics format (DType::NUMERICS, `xpusim run --precision`) stay packed and are decoded the same way, a
+// row at a time, by the format table's block decoder: the values are exactly those of a dequantize-at-load.
 #include <cstring>
 
 #include "core/error.h"
 #include "exec/fast_decode.h"
 #include "exec/kernels.h"
 #include "numerics/decode.h"
+#include "numerics/tensor_codec.h"
 
 namespace xpusim::exec {
 
@@ -28,6 +31,13 @@ float dot_f32(const float* a, const float* b, int64_t n) {
 
 const float* weight_row(const model::TensorView& weight, int64_t row, float* scratch) {
   const int64_t width = weight.row_elements();
+  if (weight.dtype == DType::NUMERICS) {
+    const size_t cols = static_cast<size_t>(width);
+    const size_t row_bytes = numerics::row_bytes(weight.numerics_format, cols);
+    const auto* bytes = reinterpret_cast<const uint8_t*>(weight.data) + static_cast<size_t>(row) * row_bytes;
+    numerics::decode_row(weight.numerics_format, bytes, cols, weight.tensor_amax, scratch);
+    return scratch;
+  }
   const DTypeInfo& info = dtype_info(weight.dtype);
   const size_t row_bytes = static_cast<size_t>(width / info.block_elements) * info.block_bytes;
   const std::byte* src = weight.data + static_cast<size_t>(row) * row_bytes;

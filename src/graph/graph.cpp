@@ -77,6 +77,7 @@ void Graph::bind_weights(const model::Weights& weights) {
            dtype_name(view.dtype));
     }
     tensor.dtype = view.dtype;
+    tensor.stored_bytes = view.bytes;
   }
 }
 

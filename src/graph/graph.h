@@ -36,6 +36,7 @@ struct Tensor {
   std::vector<int64_t> shape;
   DType dtype = DType::F32;  // weights: DType::COUNT until bind_weights() sets the stored type
   TensorRole role = TensorRole::ACTIVATION;
+  size_t stored_bytes = 0;  // weights: bytes of the bound tensor (set by bind_weights())
 
   int64_t elements() const;
 };

@@ -14,6 +14,8 @@ double f32_bytes(int64_t elements) { return 4.0 * static_cast<double>(elements);
 
 double tensor_bytes(const Tensor& tensor) {
   if (tensor.role == TensorRole::WEIGHT && tensor.dtype != DType::COUNT) {
+    // Numerics formats size their blocks in the format table; the bound view knows the packed size.
+    if (tensor.dtype == DType::NUMERICS) return static_cast<double>(tensor.stored_bytes);
     const DTypeInfo& info = dtype_info(tensor.dtype);
     return static_cast<double>(tensor.elements()) / info.block_elements * info.block_bytes;
   }

@@ -3,6 +3,7 @@
 #include <fmt/ranges.h>
 
 #include "core/error.h"
+#include "numerics/tensor_codec.h"
 
 namespace xpusim::model {
 
@@ -24,10 +25,26 @@ void Weights::add(TensorView view) {
   if (!inserted) fail("{}: duplicate tensor '{}'", source, name);
 }
 
-void Weights::add_owned(std::string name, DType dtype, std::vector<int64_t> shape, std::vector<std::byte> bytes) {
+void Weights::add_owned(std::string name, DType dtype, std::vector<int64_t> shape,
+                        std::vector<std::byte> bytes) {
   auto buffer = std::make_shared<std::vector<std::byte>>(std::move(bytes));
   TensorView view{std::move(name), dtype, std::move(shape), buffer->data(), buffer->size()};
   keep_alive(buffer);
+  add(std::move(view));
+}
+
+void Weights::add_encoded(std::string name, std::vector<int64_t> shape, numerics::EncodedTensor encoded) {
+  auto owner = std::make_shared<const numerics::EncodedTensor>(std::move(encoded));
+  TensorView view{std::move(name), DType::NUMERICS, std::move(shape),
+                  reinterpret_cast<const std::byte*>(owner->data.data()), owner->data.size()};
+  view.numerics_format = owner->format;
+  view.tensor_amax = owner->tensor_amax;
+  if (view.shape.empty() || static_cast<size_t>(view.rows()) != owner->rows ||
+      static_cast<size_t>(view.row_elements()) != owner->cols) {
+    fail("{}: tensor '{}' has shape [{}] but its encoding holds {} x {} values", source, view.name,
+         fmt::join(view.shape, ", "), owner->rows, owner->cols);
+  }
+  keep_alive(owner);
   add(std::move(view));
 }
 

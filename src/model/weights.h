@@ -13,19 +13,28 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "numerics/format_table.h"
+
+namespace xpusim::numerics {
+struct EncodedTensor;
+}
 
 namespace xpusim::model {
 
 struct TensorView {
   std::string name;
   DType dtype = DType::F32;
-  std::vector<int64_t> shape;     // outermost first
+  std::vector<int64_t> shape;  // outermost first
   const std::byte* data = nullptr;
   size_t bytes = 0;
+  // dtype NUMERICS only: the bytes are rows encoded independently in this format (numerics/tensor_codec.h
+  // layout), and tensor_amax is the per-tensor scale of formats with has_tensor_scale.
+  numerics::Format numerics_format = numerics::Format::FP32;
+  float tensor_amax = 0.0f;
 
   int64_t elements() const;
-  int64_t rows() const;           // product of all but the last dim
-  int64_t row_elements() const;   // last dim
+  int64_t rows() const;          // product of all but the last dim
+  int64_t row_elements() const;  // last dim
 };
 
 class Weights {
@@ -36,6 +45,9 @@ class Weights {
   void add(TensorView view);
   // Adds a tensor that owns its bytes.
   void add_owned(std::string name, DType dtype, std::vector<int64_t> shape, std::vector<std::byte> bytes);
+  // Adds a tensor kept packed in a numerics format (DType::NUMERICS; the executor decodes a row at a time).
+  // Throws xpusim::Error unless `encoded` holds product(shape[:-1]) rows of shape.back() values.
+  void add_encoded(std::string name, std::vector<int64_t> shape, numerics::EncodedTensor encoded);
   const TensorView* find(std::string_view name) const;
   // Throws xpusim::Error("<source>: missing tensor '<name>'").
   const TensorView& get(std::string_view name) const;
@@ -44,7 +56,7 @@ class Weights {
   const std::map<std::string, TensorView, std::less<>>& all() const { return m_tensors; }
   size_t total_bytes() const;
 
-  std::string source;             // "synthetic (seed 42)", "/path/model.gguf", ...
+  std::string source;  // "synthetic (seed 42)", "/path/model.gguf", ...
   bool synthetic = false;
 
  private:

@@ -92,6 +92,7 @@ constexpr std::array<DecoderRow, static_cast<size_t>(DType::COUNT)> kBlockDecode
     {DType::F6_E2M3, decode_f6_e2m3_blocks},
     {DType::F6_E3M2, decode_f6_e3m2_blocks},
     {DType::C64, nullptr},
+    {DType::NUMERICS, nullptr},  // needs its numerics::Format: numerics::decode_row (tensor_codec.h)
 }};
 
 constexpr bool decoders_in_enum_order() {
@@ -107,8 +108,10 @@ static_assert(decoders_in_enum_order(), "kBlockDecoders rows must follow the DTy
 BlockDecoder block_decoder(DType dtype) {
   const size_t index = static_cast<size_t>(dtype);
   if (index >= kBlockDecoders.size() || kBlockDecoders[index].decoder == nullptr) {
-    fail("cannot decode dtype {} to f32: it is not a real-number type",
-         index < kBlockDecoders.size() ? dtype_name(dtype) : std::string_view("?"));
+    fail(
+        "cannot decode dtype {} to f32 without more information (not a real-number type, or a numerics "
+        "format that only numerics::decode_row knows)",
+        index < kBlockDecoders.size() ? dtype_name(dtype) : std::string_view("?"));
   }
   return kBlockDecoders[index].decoder;
 }

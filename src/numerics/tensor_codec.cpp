@@ -116,25 +116,34 @@ EncodedTensor encode_tensor(Format format, std::span<const float> values, size_t
   return out;
 }
 
+size_t row_bytes(Format format, size_t cols) {
+  const FormatRow& row_info = format_row(format);
+  return (cols + row_info.block_elements - 1) / row_info.block_elements * row_info.block_bytes;
+}
+
+void decode_row(Format format, const uint8_t* src, size_t cols, float tensor_amax, float* out) {
+  const FormatRow& row_info = format_row(format);
+  const size_t block = row_info.block_elements;
+  const size_t full_blocks = cols / block;
+  row_info.decode(src, out, full_blocks, tensor_amax);
+  if (full_blocks * block == cols) return;
+  // The padded last block: decode it aside and keep its first values.
+  constexpr size_t kMaxBlockElements = 256;
+  XPUSIM_ASSERT(block <= kMaxBlockElements);
+  float tail[kMaxBlockElements];
+  row_info.decode(src + full_blocks * row_info.block_bytes, tail, 1, tensor_amax);
+  std::memcpy(out + full_blocks * block, tail, (cols - full_blocks * block) * sizeof(float));
+}
+
 void decode_rows(const EncodedTensor& tensor, size_t first_row, size_t row_count, float* out) {
   const FormatRow& row_info = format_row(tensor.format);
   if (first_row > tensor.rows || row_count > tensor.rows - first_row) {
     fail("decode_rows({}): rows [{}, +{}) outside a tensor of {} rows", row_info.name, first_row, row_count,
          tensor.rows);
   }
-  const size_t block = row_info.block_elements;
-  const size_t blocks_per_row = tensor.blocks_per_row();
-  const size_t full_blocks = tensor.cols / block;
-  std::vector<float> tail;
   for (size_t r = first_row; r < first_row + row_count; ++r, out += tensor.cols) {
-    const uint8_t* src = tensor.data.data() + r * tensor.row_bytes;
-    row_info.decode(src, out, full_blocks, tensor.tensor_amax);
-    if (full_blocks < blocks_per_row) {
-      tail.resize(block);
-      row_info.decode(src + full_blocks * row_info.block_bytes, tail.data(), 1, tensor.tensor_amax);
-      std::memcpy(out + full_blocks * block, tail.data(),
-                  (tensor.cols - full_blocks * block) * sizeof(float));
-    }
+    decode_row(tensor.format, tensor.data.data() + r * tensor.row_bytes, tensor.cols, tensor.tensor_amax,
+               out);
   }
 }
 

@@ -41,6 +41,10 @@ EncodedTensor encode_tensor(Format format, std::span<const float> values, size_t
 void decode_tensor(const EncodedTensor& tensor, std::span<float> out, unsigned threads = 0);
 // Decodes rows [first_row, first_row + row_count) into out (row_count * cols values). Single-threaded.
 void decode_rows(const EncodedTensor& tensor, size_t first_row, size_t row_count, float* out);
+// Decodes one encoded row (row_bytes(format, cols) bytes at src) into exactly `cols` values: the matvec
+// kernels' dequantize-on-the-fly entry point. No allocation.
+void decode_row(Format format, const uint8_t* src, size_t cols, float tensor_amax, float* out);
+size_t row_bytes(Format format, size_t cols);
 
 struct ErrorStats {
   double mse = 0.0;

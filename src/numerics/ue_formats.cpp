@@ -102,10 +102,16 @@ void decode_4bit(const uint8_t* src, float* dst, size_t block_count) {
       const float element = is_int ? static_cast<float>(static_cast<int>(n ^ 8u) - 8) : kE2M1Values[n];
       table[n] = to_bf16(element * magnitude);
     }
-    for (size_t i = 0; i < kBlock / 2; ++i) {
-      dst[2 * i] = table[src[2 + i] & 0xFu];
-      dst[2 * i + 1] = table[src[2 + i] >> 4];
+    // This is the executor's matvec inner loop for packed weights: nibbles are shifted out of 64-bit words
+    // (element 2i is the low nibble of byte i, so element k of a little-endian word is bits 4k..4k+3) into a
+    // local array, which a uint8_t source could otherwise alias.
+    float out[kBlock];
+    for (size_t word = 0; word < kBlock / 16; ++word) {
+      uint64_t w;
+      std::memcpy(&w, src + 2 + 8 * word, sizeof w);
+      for (size_t k = 0; k < 16; ++k, w >>= 4) out[16 * word + k] = table[w & 0xFu];
     }
+    std::memcpy(dst, out, sizeof out);
   }
 }
 
@@ -154,12 +160,16 @@ void decode_8bit(const uint8_t* src, float* dst, size_t block_count) {
   for (size_t b = 0; b < block_count; ++b, src += 66, dst += kBlock) {
     const float scale = load_scale(src);
     const float magnitude = std::fabs(scale);
+    uint8_t codes[kBlock];  // local copies, as in decode_4bit
+    std::memcpy(codes, src + 2, sizeof codes);
+    float out[kBlock];
     if (std::signbit(scale)) {
       for (size_t i = 0; i < kBlock; ++i)
-        dst[i] = to_bf16(static_cast<float>(static_cast<int8_t>(src[2 + i])) * magnitude);
+        out[i] = to_bf16(static_cast<float>(static_cast<int8_t>(codes[i])) * magnitude);
     } else {
-      for (size_t i = 0; i < kBlock; ++i) dst[i] = to_bf16(table[src[2 + i]] * magnitude);
+      for (size_t i = 0; i < kBlock; ++i) out[i] = to_bf16(table[codes[i]] * magnitude);
     }
+    std::memcpy(dst, out, sizeof out);
   }
 }
 
