@@ -1,6 +1,7 @@
 // `xpusim engine ...` end to end: asm -> disasm round trip, exec with DRAM load/dump and --json, trace files,
 // bench --json, and a fault exits non-zero with the PC in the message.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -21,7 +22,7 @@ std::string run(const std::string& args, int* status = nullptr) {
 }
 
 std::string temp(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("xpusim_engine_cli_" + name)).string();
+  return (std::filesystem::temp_directory_path() / ("xpusim_engine_cli_" + std::to_string(::getpid()) + "_" + name)).string();
 }
 
 TEST(EngineCli, AsmDisasmExecTraceBench) {

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <map>
 
+#include <unistd.h>
+
 #include "core/error.h"
 #include "model/loader.h"
 #include "model/presets.h"
@@ -59,7 +61,8 @@ TEST(Presets, UnknownNamesAreNotFound) {
 class PresetFile : public ::testing::Test {
  protected:
   std::filesystem::path write(const std::string& name, const std::string& text) {
-    std::filesystem::path path = std::filesystem::temp_directory_path() / ("xpusim_preset_test_" + name);
+    std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                  ("xpusim_preset_test_" + name + "_" + std::to_string(::getpid()));
     std::filesystem::create_directories(path);
     path /= name + ".toml";
     std::ofstream(path) << text;
