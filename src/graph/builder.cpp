@@ -12,11 +12,11 @@ namespace {
 using FamilyBuilder = void (*)(BlockBuilder&);
 
 constexpr std::array<std::pair<model::Family, FamilyBuilder>, 6> kFamilyBuilders = {{
-    {model::Family::GPT2, build_gpt2},
-    {model::Family::LLAMA, build_llama},
-    {model::Family::MIXTRAL, build_llama},
-    {model::Family::QWEN3, build_qwen3},
-    {model::Family::QWEN3_MOE, build_qwen3},
+    {model::Family::GPT2, build_pre_norm_decoder},
+    {model::Family::LLAMA, build_pre_norm_decoder},
+    {model::Family::MIXTRAL, build_pre_norm_decoder},
+    {model::Family::QWEN3, build_pre_norm_decoder},
+    {model::Family::QWEN3_MOE, build_pre_norm_decoder},
     {model::Family::GEMMA3, build_gemma3},
 }};
 

@@ -6,19 +6,6 @@
 namespace xpusim::model {
 namespace {
 
-std::string replace_literal(const std::string& text, const std::string& from, const std::string& to) {
-  if (from.empty()) return text;
-  std::string out;
-  size_t pos = 0;
-  for (size_t hit = text.find(from); hit != std::string::npos; hit = text.find(from, pos)) {
-    out.append(text, pos, hit - pos);
-    out.append(to);
-    pos = hit + from.size();
-  }
-  out.append(text, pos);
-  return out;
-}
-
 // ByteLevel: a token whose every character is in the byte map becomes those bytes; any other token keeps
 // its own UTF-8 bytes (added tokens). The joined bytes are repaired like Rust's from_utf8_lossy.
 std::vector<std::string> decode_byte_level(const std::vector<std::string>& tokens) {

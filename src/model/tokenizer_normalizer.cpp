@@ -2,7 +2,6 @@
 #include "model/tokenizer_pipeline.h"
 
 namespace xpusim::model {
-namespace {
 
 std::string replace_literal(const std::string& text, const std::string& from, const std::string& to) {
   if (from.empty()) return text;
@@ -16,6 +15,8 @@ std::string replace_literal(const std::string& text, const std::string& from, co
   out.append(text, pos);
   return out;
 }
+
+namespace {
 
 std::string replace_regex(const std::string& text, const Regex& regex, const std::string& to) {
   std::vector<std::pair<size_t, size_t>> matches;

@@ -87,6 +87,9 @@ struct PostProcessor {
   std::vector<int32_t> prefix_ids, suffix_ids;
 };
 
+// Every occurrence of `from` replaced by `to` (HF Replace with a string pattern, normalizer and decoder).
+std::string replace_literal(const std::string& text, const std::string& from, const std::string& to);
+
 // Splits `text` at the given match ranges and applies the behaviour; empty pieces are dropped.
 void split_by_matches(std::string_view text, const std::vector<std::pair<size_t, size_t>>& matches,
                       SplitBehavior behavior, bool invert, std::vector<std::string>& pieces);

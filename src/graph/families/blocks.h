@@ -38,9 +38,7 @@ class BlockBuilder {
   bool m_all_logits;
 };
 
-void build_gpt2(BlockBuilder& builder);
-void build_llama(BlockBuilder& builder);  // Llama 3.x, SmolLM2, Mixtral
-void build_qwen3(BlockBuilder& builder);  // Qwen3, Qwen3-MoE
+void build_pre_norm_decoder(BlockBuilder& builder);  // GPT-2, Llama 3.x, SmolLM2, Mixtral, Qwen3, Qwen3-MoE
 void build_gemma3(BlockBuilder& builder);
 
 }  // namespace xpusim::graph
