@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target (fuzz/*_fuzz.cpp) with clang and runs each for N seconds (default 60) on its seed
-# corpus (fuzz/corpus/<name>/). A crash, leak, timeout or sanitizer report fails the run. The chip_toml seeds
-# leave out cpu-host: loading it measures this machine's memory bandwidth, which is slow under the fuzzer.
+# corpus (fuzz/corpus/<name>/). A crash, leak, timeout or sanitizer report fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-60}

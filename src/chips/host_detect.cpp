@@ -204,11 +204,18 @@ std::string HostFeatures::summary() const {
   return text.empty() ? "none beyond baseline" : text;
 }
 
+namespace {
+std::once_flag g_detect_once;
+HostInfo g_host;
+}  // namespace
+
 const HostInfo& detect_host() {
-  static std::once_flag once;
-  static HostInfo host;
-  std::call_once(once, [] { host = run_detection(); });
-  return host;
+  std::call_once(g_detect_once, [] { g_host = run_detection(); });
+  return g_host;
+}
+
+void use_host_info(const HostInfo& host) {
+  std::call_once(g_detect_once, [&host] { g_host = host; });
 }
 
 }  // namespace xpusim::chips

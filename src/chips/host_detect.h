@@ -50,6 +50,9 @@ struct HostInfo {
 
 // Detected once per process (thread-safe); later calls return the cached result.
 const HostInfo& detect_host();
+// Makes `host` this process's detection result instead of probing (fuzzers and tests, where a 0.3 s bandwidth
+// run per input is too slow). Has no effect once detect_host() has run.
+void use_host_info(const HostInfo& host);
 
 // The detected values as chip-file keys. `file` is the cpu-host file itself: it supplies compute.fma_pipes,
 // needed to turn SIMD width into a peak rate (xpusim::Error naming the file if it is missing).

@@ -1,0 +1,187 @@
+// FamilyModel: plan and per-op costs shared by the five family models (see family_model.h). Traffic model:
+// an operand lives at its home level (weights and KV at the weight level, activations at the innermost
+// chip-wide level that holds them) and is read through every level inside it; the number of times it is read
+// from level i is set by how much of the other operand the level just inside i can keep (blocked GEMM with
+// square-ish output blocks, double-buffered), so reuse is limited by capacity, never assumed.
+#include "chips/impl/family_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "graph/builder.h"
+
+namespace xpusim::chips::impl {
+
+double wave_rounds(double tasks, double units) { return std::ceil(tasks / std::max(1.0, units) - 1e-9); }
+
+double round_up(double value, double multiple) {
+  if (multiple <= 1) return std::ceil(value - 1e-9);
+  return std::ceil(value / multiple - 1e-9) * multiple;
+}
+
+namespace {
+
+constexpr double kGB = 1e9;
+// Static power when the chip file gives only a TDP: TPU v4's measured min/max chip power, 90 W / 192 W [S5].
+constexpr double kStaticFractionOfTdp = 90.0 / 192.0;
+// KV reserved when an LPU system is sized: one sequence of this many tokens (or max_positions if smaller).
+constexpr int64_t kLpuKvReserveTokens = 4096;
+
+FamilyHooks hooks_for(const ChipSpec& chip, Precision precision) {
+  switch (chip.family) {
+    case Family::CPU:
+      return make_cpu_hooks(chip, precision);
+    case Family::GPU:
+      return make_gpu_hooks(chip, precision);
+    case Family::TPU:
+      return make_tpu_hooks(chip, precision);
+    case Family::NPU:
+      return make_npu_hooks(chip, precision);
+    case Family::LPU:
+      return make_lpu_hooks(chip, precision);
+    case Family::UE:
+      break;
+  }
+  fail("chip '{}': family ue is timed by the engine compiler (compiler::make_engine_cost_model)", chip.name);
+}
+
+}  // namespace
+
+FamilyModel::FamilyModel(const ChipSpec& chip, const model::ModelConfig& config, const std::string& precision)
+    : m_chip(chip), m_config(config) {
+  m_config.validate("model '" + config.name + "'");
+  if (m_chip.memory.empty()) fail("chip '{}': no memory levels", chip.name);
+  m_precision = choose_precision(m_chip, precision);
+  m_hooks = hooks_for(m_chip, m_precision.compute);
+  build_plan();
+}
+
+void FamilyModel::build_plan() {
+  const ChipSpec& chip = m_chip;
+  SystemPlan& plan = m_plan;
+  plan.chip = chip.name;
+  plan.family = chip.family;
+  plan.weight_format = m_precision.format;
+  plan.compute_precision = m_precision.compute;
+  plan.notes.push_back(m_precision.note);
+  for (const auto& note : m_hooks.notes) plan.notes.push_back(note);
+
+  // The host executor keeps activations and KV in fp32; accelerators run them in 16-bit.
+  const bool cpu = chip.family == Family::CPU;
+  m_act_bytes = cpu ? 4 : 2;
+  m_kv_bytes = cpu ? 4 : 2;
+  plan.notes.push_back(
+      fmt::format("activations and KV cache in {}", cpu ? "fp32 (as the host executor)" : "bf16"));
+
+  plan.weight_bytes = static_cast<double>(m_config.param_count()) * m_precision.weight_bits / 8.0;
+  plan.kv_bytes_per_token =
+      2.0 * static_cast<double>(m_config.n_layers * m_config.n_kv_heads * m_config.head_dim) * m_kv_bytes;
+  m_peak = *chip.peak_flops(m_precision.compute);
+
+  // Weights are read every step: they stay in a chip-wide cache only if they all fit (reuse across steps).
+  const int outer = static_cast<int>(chip.memory.size()) - 1;
+  m_weight_level = outer;
+  for (int i = 0; i < outer; ++i) {
+    const MemoryLevel& level = chip.memory[i];
+    if (level.kind == MemoryKind::CACHE && level.instances == 1 &&
+        plan.weight_bytes <= 0.8 * level.total_capacity_bytes()) {
+      m_weight_level = i;
+      plan.notes.push_back(fmt::format("weights ({:.3g} MB) fit in {} and stay there between steps",
+                                       plan.weight_bytes / 1e6, level.name));
+      break;
+    }
+  }
+  const MemoryLevel& outer_level = chip.memory[outer];
+  const double per_chip = outer_level.total_capacity_bytes();
+
+  // Chip count.
+  int chips = chip.system.chips_per_system;
+  if (chip.system.auto_size) {
+    const double kv_tokens = static_cast<double>(
+        std::min<int64_t>(kLpuKvReserveTokens, std::max<int64_t>(1, m_config.max_positions)));
+    const double need = plan.weight_bytes + kv_tokens * plan.kv_bytes_per_token;
+    const double needed = std::ceil(need / per_chip - 1e-9);
+    if (needed > 1e6)
+      fail("chip '{}': model '{}' would need {:.3g} chips of {:.4g} MB {}", chip.name, m_config.name, needed,
+           per_chip / 1e6, outer_level.name);
+    chips = static_cast<int>(needed);
+    chips = std::max(chips, 1);
+    plan.notes.push_back(fmt::format(
+        "{} chips: {:.4g} MB of weights + {:.4g} MB of KV ({} tokens reserved) over {:.4g} MB {} per chip",
+        chips, plan.weight_bytes / 1e6, kv_tokens * plan.kv_bytes_per_token / 1e6, kv_tokens, per_chip / 1e6,
+        outer_level.name));
+    if (chip.system.max_chips && chips > *chip.system.max_chips)
+      fail("chip '{}': model '{}' needs {} chips, more than system.max_chips = {}", chip.name, m_config.name,
+           chips, *chip.system.max_chips);
+  }
+  plan.chips_used = chips;
+  if (chips > 1 && !chip.interconnect)
+    fail("chip '{}': a {}-chip system needs an [interconnect] table", chip.name, chips);
+  Partition partition = chip.system.partition;
+  if (partition == Partition::AUTO)
+    partition = chip.family == Family::LPU ? Partition::PIPELINE : Partition::TENSOR;
+  plan.partition = partition;
+  if (chips > 1 && partition == Partition::TENSOR) {
+    m_tensor_ways = chips;
+    if (m_config.n_heads % chips != 0)
+      plan.notes.push_back(fmt::format("{} heads do not split evenly over {} chips: the largest share counts",
+                                       m_config.n_heads, chips));
+  }
+  if (chips > 1 && partition == Partition::PIPELINE) {
+    m_stages = static_cast<int>(std::min<int64_t>(chips, m_config.n_layers));
+    plan.notes.push_back(fmt::format("pipeline: {} layers over {} stages, {} us per stage boundary",
+                                     m_config.n_layers, m_stages, chip.interconnect->latency_us));
+  }
+
+  const double capacity = per_chip * chips;
+  if (plan.weight_bytes > capacity)
+    fail("chip '{}': model '{}' needs {:.4g} GB of weights in {}, the {} of {} chip(s) hold {:.4g} GB",
+         chip.name, m_config.name, plan.weight_bytes / kGB, m_precision.format, outer_level.name, chips,
+         capacity / kGB);
+  plan.weight_level = chip.memory[m_weight_level].name;
+  const double kv_room = capacity - (m_weight_level == outer ? plan.weight_bytes : 0.0);
+  plan.kv_capacity_tokens = std::floor(kv_room / plan.kv_bytes_per_token);
+  plan.peak_flops = m_peak * chips;
+
+  for (int i = 0; i <= outer; ++i) {
+    const MemoryLevel& level = chip.memory[i];
+    LevelInfo info;
+    info.name = level.name;
+    info.kind = level.kind;
+    info.capacity_bytes = level.total_capacity_bytes() * chips;
+    info.bandwidth_bytes_per_s = level_bandwidth(i) * chips;
+    plan.levels.push_back(info);
+  }
+
+  // Static power.
+  if (chip.power.idle_w) {
+    m_static_w = *chip.power.idle_w * chips;
+  } else if (chip.power.tdp_w) {
+    m_static_w = *chip.power.tdp_w * kStaticFractionOfTdp * chips;
+    plan.notes.push_back(
+        fmt::format("no power.idle_w: static power assumed {:.3g} W per chip = TDP x 90/192 "
+                    "(TPU v4 min/max chip power [S5])",
+                    *chip.power.tdp_w * kStaticFractionOfTdp));
+  } else {
+    plan.notes.push_back("no power figures: static energy not counted");
+  }
+  m_energy = make_energy_table(chip, m_precision.compute, plan.notes);
+}
+
+double FamilyModel::level_bandwidth(int level) const {
+  const MemoryLevel& spec = m_chip.memory[level];
+  const bool outer = level == static_cast<int>(m_chip.memory.size()) - 1;
+  return spec.bandwidth_gbps * kGB * (outer ? m_chip.efficiency.memory_bw_fraction : 1.0);
+}
+
+int FamilyModel::home_level(double bytes) const {
+  const int outer = static_cast<int>(m_chip.memory.size()) - 1;
+  for (int i = 0; i < outer; ++i) {
+    const MemoryLevel& level = m_chip.memory[i];
+    if (level.instances == 1 && bytes <= 0.5 * level.total_capacity_bytes()) return i;
+  }
+  return outer;
+}
+
+}  // namespace xpusim::chips::impl
