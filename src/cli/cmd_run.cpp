@@ -9,6 +9,7 @@
 
 #include "cli/command.h"
 #include "cli/quant_eval.h"
+#include "cli/run_engine.h"
 #include "core/error.h"
 #include "exec/executor.h"
 #include "model/loader.h"
@@ -28,9 +29,19 @@ struct RunOptions {
   bool json = false;
   int threads = 0;
   std::string precision;  // a numerics format name: weights quantized into it (cli/quant_eval.h)
+  std::string chip;       // ue-* chip: run on the engine simulator (cli/run_engine.h)
+  bool timing_only = false;
+  std::string trace;
 };
 
 void run_run(const RunOptions& options) {
+  if (!options.chip.empty()) {
+    run_on_engine(EngineRunOptions{options.model, options.chip, options.precision, options.prompt,
+                                   options.chat, options.trace, options.max_tokens, options.sampling,
+                                   options.timing_only, options.json});
+    return;
+  }
+  if (options.timing_only || !options.trace.empty()) fail("--timing-only and --trace need --chip ue-*");
   if (!options.prompt.empty() && !options.chat.empty()) fail("give either --prompt or --chat, not both");
   if (options.prompt.empty() && options.chat.empty()) fail("give a --prompt TEXT or a --chat MESSAGE");
   if (options.threads < 0) fail("--threads must be >= 0 (got {})", options.threads);
@@ -117,6 +128,7 @@ void setup_run(CLI::App& app) {
       "  xpusim run --model smollm2-135m --chat \"What is the capital of France?\" --temperature 0\n"
       "  xpusim run --model gpt2 --prompt \"Once upon a time\" --max-tokens 32 --seed 7\n"
       "  xpusim run --model ./my-checkpoint/ --prompt \"Hello\" --stop \"\\n\" --json\n"
+      "  xpusim run --model smollm2-135m --chip ue-ku5p --precision ue-if4 --chat \"Hi\" --temperature 0\n"
       "A preset name without its real checkpoint in the model cache runs synthetic weights (labelled).");
   command
       ->add_option("--model,-m", options->model,
@@ -137,6 +149,13 @@ void setup_run(CLI::App& app) {
   command->add_flag("--json", options->json, "Print one JSON object at the end, nothing else on stdout");
   command->add_option("--precision", options->precision,
                       "Run with linear weights quantized into this number format (xpusim quant --list)");
+  command->add_option("--chip", options->chip,
+                      "Run on the simulated unified engine (ue-* preset or chip file) instead of the host");
+  command->add_flag(
+      "--timing-only", options->timing_only,
+      "With --chip: simulate timing without values (same cycles; any preset, no weights needed)");
+  command->add_option("--trace", options->trace,
+                      "With --chip: write a Chrome/Perfetto trace of the ops here");
   command->add_option("--threads", options->threads, "Worker threads, 0 = one per core")
       ->capture_default_str();
   command->callback([options] { run_run(*options); });

@@ -100,6 +100,17 @@ void decode_row(WeightFormat format, const uint8_t* codes, const uint8_t* scales
         const uint16_t scale_bits = load_u16(scales + 2 * block_index);
         const bool integer = (scale_bits & 0x8000u) != 0;
         const float magnitude = fb::bf16_to_f32(static_cast<uint16_t>(scale_bits & 0x7FFFu));
+        if (info.code_bits == 4) {  // 16 possible products per block: a table (same values, faster)
+          float table[16];
+          for (uint8_t code = 0; code < 16; ++code)
+            table[code] = (integer ? int4_value(code) : kE2m1[code]) * magnitude;
+          for (size_t i = b0; i < b0 + block; i += 2) {
+            const uint8_t byte = codes[i / 2];
+            out[i] = table[byte & 0xF];
+            out[i + 1] = table[byte >> 4];
+          }
+          break;
+        }
         for (size_t i = b0; i < b0 + block; ++i) {
           const uint8_t code = code_at(codes, i, info.code_bits);
           float value;

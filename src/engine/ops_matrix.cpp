@@ -88,7 +88,20 @@ void op_matmul(EngineState& state, const Decoded& d) {
     for (size_t j0 = 0; j0 < n_padded; j0 += kColBlock) {
       const size_t cols = std::min(kColBlock, n_padded - j0);
       for (auto& acc_row : acc) std::fill(acc_row, acc_row + kColBlock, 0.0f);
-      for (size_t kk = 0; kk < k; ++kk) {
+      if (rows == 1) {  // decode-shaped (m = 1): one accumulator row, no work on the padding rows
+        for (size_t kk = 0; kk < k; ++kk) {
+          const float* b = bt.data() + kk * n_padded + j0;
+          const f32x4 a0 = {a_rows[kk], a_rows[kk], a_rows[kk], a_rows[kk]};
+          for (size_t j = 0; j < cols; j += 4) {
+            f32x4 bv, c0;
+            std::memcpy(&bv, b + j, sizeof bv);
+            std::memcpy(&c0, &acc[0][j], sizeof c0);
+            c0 = rounder.apply(c0 + a0 * bv);
+            std::memcpy(&acc[0][j], &c0, sizeof c0);
+          }
+        }
+      }
+      for (size_t kk = 0; rows > 1 && kk < k; ++kk) {
         const float* b = bt.data() + kk * n_padded + j0;
         const f32x4 a0 = {a_rows[kk], a_rows[kk], a_rows[kk], a_rows[kk]};
         const float a1s = a_rows[k + kk], a2s = a_rows[2 * k + kk], a3s = a_rows[3 * k + kk];

@@ -553,4 +553,26 @@ void Simulator::load_program(int engine, const Program& program) {
 
 RunResult Simulator::run() { return m_impl->run(); }
 
+void Simulator::restart() {
+  Impl& m = *m_impl;
+  for (Impl::Engine& e : m.engines) {
+    e.halted = e.blocked = false;
+    e.pc = e.now = e.max_ready = e.div_free = 0;
+    e.reg_ready.fill(0);
+    for (UnitTiming& u : e.units) {
+      u = UnitTiming{};
+      u.starts.assign(static_cast<size_t>(m.chip.queue_depth), 0);
+    }
+    e.in_flight.clear();
+    e.streams = {};
+    e.icache_base = -1;
+    e.wait_sem = e.wait_since = e.wait_deadline = 0;
+    e.wait_for_clear = false;
+    e.stats = EngineStats{};
+  }
+  for (SemaphoreFlag& flag : m.flags) flag = SemaphoreFlag{};
+  m.channel_free = 0;
+  m.records.clear();
+}
+
 }  // namespace xpusim::engine

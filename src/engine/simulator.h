@@ -109,6 +109,9 @@ class Simulator {
   EngineState& engine_state(int engine);
   void load_program(int engine, const Program& program);  // engines without a program stay idle
   RunResult run();                                        // throws EngineFault
+  // Prepares another run on the same machine: DRAM, SRAM and registers keep their contents (a host driver
+  // launching the next program); control state, timing, statistics, the trace and semaphores start afresh.
+  void restart();
 
  private:
   struct Impl;

@@ -1,0 +1,195 @@
+#include "cli/run_engine.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include "compiler/engine_runner.h"
+#include "core/error.h"
+#include "engine/chip_config.h"
+#include "model/loader.h"
+#include "model/presets.h"
+#include "runtime/text_codec.h"
+
+namespace xpusim::cli {
+namespace {
+
+struct Totals {
+  double seconds = 0, flops = 0, dram_bytes = 0, energy_j = 0;
+  std::map<std::string, double> seconds_by_type;
+  void add(const chips::StepCost& cost) {
+    seconds += cost.seconds;
+    flops += cost.flops;
+    dram_bytes += cost.bytes_per_level.size() > 1 ? cost.bytes_per_level[1] : 0;
+    energy_j += cost.energy.total();
+    for (const chips::OpCost& op : cost.ops) seconds_by_type[op.op_type] += op.seconds;
+  }
+};
+
+// Chrome trace events: one slice per op of every step, laid end to end in simulated time.
+void append_trace(nlohmann::json& events, const chips::StepCost& cost, double start_s, int64_t step) {
+  double t = start_s;
+  for (const chips::OpCost& op : cost.ops) {
+    if (op.seconds <= 0) continue;
+    events.push_back(
+        {{"name", op.label},
+         {"cat", op.op_type},
+         {"ph", "X"},
+         {"ts", t * 1e6},
+         {"dur", op.seconds * 1e6},
+         {"pid", 0},
+         {"tid", 0},
+         {"args", {{"step", step}, {"layer", op.layer}, {"bound", chips::bound_name(op.bound)}}}});
+    t += op.seconds;
+  }
+}
+
+}  // namespace
+
+void run_on_engine(const EngineRunOptions& options) {
+  if (!options.prompt.empty() && !options.chat.empty()) fail("give either --prompt or --chat, not both");
+  if (options.prompt.empty() && options.chat.empty()) fail("give a --prompt TEXT or a --chat MESSAGE");
+  if (options.max_tokens < 1) fail("--max-tokens must be >= 1 (got {})", options.max_tokens);
+  options.sampling.validate();
+  const engine::ChipConfig chip = engine::load_chip(options.chip);
+  const engine::WeightFormat format = compiler::engine_format_from_name(options.precision);
+
+  // Timing-only runs of a preset need no weights (1B-30B models are costed without materialising them).
+  model::LoadedModel loaded;
+  const auto preset = model::find_preset(options.model);
+  if (options.timing_only && preset && !model::find_cached_checkpoint(*preset)) {
+    loaded.name = options.model;
+    loaded.config = preset->config;
+    loaded.synthetic = true;
+    loaded.source = "none (timing-only)";
+  } else {
+    loaded = model::load_model(options.model);
+  }
+  const runtime::TextCodec codec = runtime::TextCodec::for_model(loaded);
+  const std::vector<int32_t> prompt =
+      options.chat.empty() ? codec.encode_prompt(options.prompt) : codec.encode_chat(options.chat);
+  if (prompt.empty()) fail("the prompt encodes to no tokens");
+  const int64_t capacity = static_cast<int64_t>(prompt.size()) + options.max_tokens;
+  compiler::EngineRunner runner(
+      chip, loaded.config, options.timing_only ? nullptr : &loaded.weights,
+      {.format = format, .kv_capacity = capacity, .max_step_tokens = 64, .functional = !options.timing_only});
+  if (loaded.synthetic && !options.timing_only && !options.json)
+    fmt::print(stderr, "note: no real weights for '{}'; using {} weights. The text below is noise.\n",
+               loaded.name, loaded.source);
+
+  const auto wall_start = std::chrono::steady_clock::now();
+  nlohmann::json trace = nlohmann::json::array();
+  Totals prefill, decode;
+  runtime::Sampler sampler(options.sampling);
+  runtime::TextCodec::Stream stream = codec.stream();
+  const std::vector<int32_t> stop_ids = codec.stop_ids(loaded.config);
+  std::vector<int32_t> history = prompt, generated;
+  std::string text, stop_reason = "max_tokens";
+  size_t program_instructions = 0;
+
+  compiler::StepOutput out = runner.forward(prompt);
+  prefill.add(out.cost);
+  program_instructions = out.program_instructions;
+  if (!options.trace_file.empty()) append_trace(trace, out.cost, 0, 0);
+  for (int64_t step = 0; step < options.max_tokens; ++step) {
+    int32_t next = 0;
+    if (!options.timing_only) {
+      next = options.sampling.greedy() ? out.argmax : sampler.sample(out.logits, history);
+      if (std::find(stop_ids.begin(), stop_ids.end(), next) != stop_ids.end()) {
+        stop_reason = "eos";
+        break;
+      }
+      const std::string piece = stream.step(next);
+      text += piece;
+      if (!options.json) {
+        std::fwrite(piece.data(), 1, piece.size(), stdout);
+        std::fflush(stdout);
+      }
+    }
+    generated.push_back(next);
+    history.push_back(next);
+    if (step + 1 == options.max_tokens) break;
+    out = runner.forward(std::span<const int32_t>(&next, 1));
+    if (!options.trace_file.empty())
+      append_trace(trace, out.cost, prefill.seconds + decode.seconds, step + 1);
+    decode.add(out.cost);
+    program_instructions = std::max(program_instructions, out.program_instructions);
+  }
+  if (!options.timing_only) {
+    const std::string tail = stream.flush();
+    text += tail;
+    if (!options.json) std::fwrite(tail.data(), 1, tail.size(), stdout);
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  if (!options.trace_file.empty()) {
+    std::ofstream file(options.trace_file);
+    if (!file) fail("--trace: cannot write '{}'", options.trace_file);
+    file << nlohmann::json{{"traceEvents", trace}, {"displayTimeUnit", "ms"}}.dump();
+  }
+
+  const auto decode_steps = static_cast<double>(std::max<size_t>(generated.size(), 1) - 1);
+  const double tpot = decode_steps > 0 ? decode.seconds / decode_steps : 0;
+  const double total_s = prefill.seconds + decode.seconds;
+  const double peak = chip.peak_flops() / static_cast<double>(chip.engines);  // one engine runs the program
+  const auto tokens = static_cast<double>(generated.size());
+  nlohmann::json breakdown = nlohmann::json::object();
+  Totals all = prefill;
+  for (const auto& [type, s] : decode.seconds_by_type) all.seconds_by_type[type] += s;
+  for (const auto& [type, s] : all.seconds_by_type) breakdown[type] = s / total_s;
+  const nlohmann::json result = {
+      {"model", loaded.name},
+      {"chip", chip.name},
+      {"precision", std::string(engine::weight_format_name(format))},
+      {"timing_only", options.timing_only},
+      {"text", text},
+      {"prompt_tokens", prompt.size()},
+      {"generated_tokens", generated.size()},
+      {"stop_reason", stop_reason},
+      {"ttft_s", prefill.seconds},
+      {"decode_s_per_token", tpot},
+      {"decode_tokens_per_s", tpot > 0 ? 1.0 / tpot : 0.0},
+      {"tokens_per_s", total_s > 0 ? tokens / total_s : 0.0},
+      {"utilization_of_peak", (prefill.flops + decode.flops) / total_s / peak},
+      {"dram_bytes_per_decode_token",
+       decode_steps > 0 ? decode.dram_bytes / decode_steps : prefill.dram_bytes},
+      {"program_instructions", program_instructions},
+      {"program_bytes", program_instructions * engine::kDescriptorBytes},
+      {"weight_bytes", runner.plan().weight_bytes},
+      {"energy_per_token_j", (prefill.energy_j + decode.energy_j) / std::max(tokens, 1.0)},
+      {"time_by_op_type", breakdown},
+      {"host_wall_s", wall},
+      {"host_tokens_per_s", wall > 0 ? tokens / wall : 0.0},
+  };
+  if (options.json) {
+    fmt::print("{}\n", result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    return;
+  }
+  fmt::print("\n\n-- {} on {} ({} engine{}, {:.1f} MHz) | weights {} {:.1f} MB | {}\n", loaded.name,
+             chip.name, chip.engines, chip.engines > 1 ? "s, 1 used" : "", chip.clock_mhz,
+             engine::weight_format_name(format), static_cast<double>(runner.plan().weight_bytes) / 1e6,
+             options.timing_only ? "timing-only" : "functional");
+  fmt::print(
+      "-- prompt {} tokens: TTFT {:.2f} ms | decode {} tokens: {:.2f} ms/token, {:.2f} tokens/s | overall "
+      "{:.2f} tokens/s at the chip's clock\n",
+      prompt.size(), prefill.seconds * 1e3, generated.size(), tpot * 1e3, tpot > 0 ? 1.0 / tpot : 0.0,
+      total_s > 0 ? tokens / total_s : 0.0);
+  fmt::print(
+      "-- utilization {:.1f}% of peak | DRAM {:.1f} MB per decode token | energy {:.3f} J per token | "
+      "program {} instructions ({:.1f} KiB)\n",
+      100.0 * result["utilization_of_peak"].get<double>(),
+      result["dram_bytes_per_decode_token"].get<double>() / 1e6, result["energy_per_token_j"].get<double>(),
+      program_instructions, static_cast<double>(program_instructions * engine::kDescriptorBytes) / 1024.0);
+  std::string parts;
+  for (const auto& [type, share] : breakdown.items())
+    parts += fmt::format("{}{} {:.1f}%", parts.empty() ? "" : ", ", type, 100.0 * share.get<double>());
+  fmt::print("-- time by op: {}\n", parts);
+  fmt::print("-- simulated on this machine in {:.2f} s ({:.2f} tokens/s){}\n", wall,
+             wall > 0 ? tokens / wall : 0.0,
+             options.trace_file.empty() ? "" : " | trace: " + options.trace_file);
+}
+
+}  // namespace xpusim::cli

@@ -1,0 +1,26 @@
+// `xpusim run --chip ue-*`: generation on the unified-engine simulator (compiler::EngineRunner) instead of
+// the host executor, with the simulated chip's figures: TTFT, decode ms/token, tokens/s at the chip's clock,
+// utilization of peak, DRAM bytes per token, program size, energy per token and a per-op-type breakdown;
+// --timing-only runs the same programs without values; --trace writes a Chrome/Perfetto timeline of the ops.
+// Non-goals: host execution (cmd_run.cpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/sampler.h"
+
+namespace xpusim::cli {
+
+struct EngineRunOptions {
+  std::string model, chip, precision, prompt, chat, trace_file;
+  int64_t max_tokens = 128;
+  runtime::SamplingParams sampling;
+  bool timing_only = false;
+  bool json = false;
+};
+
+void run_on_engine(const EngineRunOptions& options);
+
+}  // namespace xpusim::cli

@@ -1,0 +1,227 @@
+// Linear layers: weights streamed from DRAM in strips of output rows (double/triple-buffered, so the load of
+// the next strip overlaps the matrix work on the current one) against a chunk of token rows resident in SRAM;
+// each strip is read once per chunk, and a chunk holds as many rows as SRAM allows, so a decode step streams
+// every weight exactly once and a prefill reuses each strip across up to max_chunk_rows() tokens.
+// Epilogues run on the output tile in SRAM before one store: bias and activation inside the mm instruction,
+// gating (act(gate) * up) as one vmul per strip, post-norm and the residual add on the whole tile.
+#include <algorithm>
+
+#include "compiler/lowering.h"
+#include "core/error.h"
+#include "engine/block_formats.h"
+#include "numerics/float_bits.h"
+
+namespace xpusim::compiler {
+
+using engine::Broadcast;
+using engine::Opcode;
+using engine::ReduceMode;
+using engine::VectorArgs;
+
+namespace {
+constexpr int kStripSlots = 3;
+VectorArgs vargs(int64_t rows, int64_t cols) { return VectorArgs{.rows = rows, .cols = cols}; }
+}  // namespace
+
+Strip strip_for(const engine::ChipConfig& chip, const WeightSlot& w) {
+  const uint64_t row_bytes = w.code_row_bytes + w.scale_row_bytes;
+  const uint64_t target = std::max<uint64_t>(64 * 1024, static_cast<uint64_t>(chip.sram_bytes()) / 16);
+  int64_t rows = std::max<int64_t>(1, static_cast<int64_t>(target / row_bytes));
+  const int64_t align = chip.array == engine::ArrayKind::systolic ? chip.systolic_cols : 64;
+  if (rows > align) rows = rows / align * align;
+  rows = std::min(rows, w.rows);
+  Strip s;
+  s.rows = rows;
+  s.codes_bytes = static_cast<uint64_t>(round_up(static_cast<int64_t>(w.code_row_bytes) * rows, 64));
+  const auto codebook = static_cast<uint64_t>(engine::block_format_info(w.format).codebook_bytes);
+  s.bytes = s.codes_bytes + codebook + w.scale_row_bytes * static_cast<uint64_t>(rows);
+  return s;
+}
+
+// Loads strip j of `w` into `slot`; returns the SRAM address of its scales.
+uint64_t load_strip(Lowering& l, const WeightSlot& w, const Strip& s, int64_t j, int64_t rows,
+                    uint64_t slot) {
+  l.emit.dma_load(w.codes + static_cast<uint64_t>(j * s.rows) * w.code_row_bytes, slot, 1,
+                  static_cast<int64_t>(w.code_row_bytes) * rows);
+  const uint64_t scales = slot + s.codes_bytes;
+  if (w.format != engine::WeightFormat::bf16) {
+    const auto codebook = static_cast<uint64_t>(engine::block_format_info(w.format).codebook_bytes);
+    if (codebook > 0) l.emit.dma_load(w.scales, scales, 1, static_cast<int64_t>(codebook));
+    l.emit.dma_load(w.scales + codebook + static_cast<uint64_t>(j * s.rows) * w.scale_row_bytes,
+                    scales + codebook, 1, static_cast<int64_t>(w.scale_row_bytes) * rows);
+  }
+  return scales;
+}
+
+uint16_t bf16_bits(double value) { return numerics::bits::f32_to_bf16(static_cast<float>(value)); }
+
+int64_t Lowering::max_chunk_rows() const {
+  // Dot array: any m streams at full rate, 64 keeps tiles small; weight-stationary systolic: m >= R rows per
+  // loaded weight tile.
+  return chip.array == engine::ArrayKind::systolic ? 4 * chip.systolic_rows : 64;
+}
+
+NormRef make_norm(const Lowering& l, const std::string& name, int64_t size) {
+  NormRef n;
+  n.op = l.config.norm == model::NormKind::LAYER_NORM ? NormOp::LAYER : NormOp::RMS;
+  n.weight = name + ".weight";
+  if (n.op == NormOp::LAYER) n.bias = name + ".bias";
+  n.label = name;
+  n.size = size;
+  return n;
+}
+
+void emit_norm(Lowering& l, NormOp op, uint64_t x, int64_t rows, int64_t cols, uint64_t gamma, uint64_t beta,
+               uint64_t scratch) {
+  Emitter& e = l.emit;
+  const uint16_t eps = bf16_bits(l.config.norm_eps);
+  const uint64_t stat = scratch, stat2 = scratch + static_cast<uint64_t>(round_up(rows * 2, 128));
+  if (op == NormOp::LAYER) {
+    e.vred({.a = x, .c = stat}, vargs(rows, cols), ReduceMode::mean);
+    VectorArgs center = vargs(rows, cols);
+    center.bcast = Broadcast::col;
+    e.vbinary(Opcode::vsub, {.a = x, .b = stat, .c = x}, center);
+  }
+  VectorArgs red = vargs(rows, cols);
+  red.scalar = eps;
+  e.vred({.a = x, .c = stat2}, red, ReduceMode::rms_inv);
+  VectorArgs norm = vargs(rows, cols);
+  norm.bcast = Broadcast::col;
+  e.vbinary(Opcode::vmul, {.a = x, .b = stat2, .c = x}, norm);
+  VectorArgs g = vargs(rows, cols);
+  g.bcast = Broadcast::row;
+  e.vbinary(Opcode::vmul, {.a = x, .b = gamma, .c = x}, g);
+  if (op == NormOp::LAYER) e.vbinary(Opcode::vadd, {.a = x, .b = beta, .c = x}, g);
+}
+
+void lower_linear_group(Lowering& l, const LinearGroup& g) {
+  Emitter& e = l.emit;
+  const DramPlan& plan = l.plan;
+  const auto rows_total = g.row_list.empty() ? l.total_tokens : static_cast<int64_t>(g.row_list.size());
+  const std::string where = g.layer >= 0 ? fmt::format("layer {}", g.layer) : std::string("the LM head");
+
+  // Parameters (norm weights, biases) in the parameter area, loaded once per group.
+  uint64_t param_top = l.sram.params;
+  auto load_param = [&](const std::string& name) -> uint64_t {
+    if (name.empty()) return 0;
+    const WeightSlot& w = plan.weight(name);
+    const uint64_t at = param_top;
+    param_top += static_cast<uint64_t>(round_up(w.cols * 2, 128));
+    if (param_top > l.sram.params + l.sram.params_bytes)
+      fail("engine compiler: {}: norm weights and biases need more than the {}-byte parameter area", where,
+           l.sram.params_bytes);
+    e.dma_load(w.codes, at, 1, w.cols * 2);
+    return at;
+  };
+
+  int64_t max_out = 0, max_strip_rows = 0;
+  uint64_t strip_bytes = 0;
+  bool gated = false;
+  for (const LinearOut& o : g.outs) {
+    const WeightSlot& w = plan.weight(o.weight);
+    if (w.cols != g.in)
+      fail("engine compiler: {}: weight {} has {} columns, its input has {}", where, o.weight, w.cols, g.in);
+    max_out = std::max(max_out, w.rows);
+    const Strip s = strip_for(l.chip, w);
+    max_strip_rows = std::max(max_strip_rows, s.rows);
+    strip_bytes = std::max(strip_bytes, s.bytes);
+    gated = gated || !o.gate.empty();
+  }
+  const int64_t head_dim = l.config.head_dim;
+  const uint64_t per_row =
+      2 * static_cast<uint64_t>(g.in + max_out + (gated ? max_strip_rows : 0) + (g.residual ? max_out : 0) +
+                                4 * head_dim + 2 * 64 + l.config.n_heads);
+  const uint64_t fixed = kStripSlots * ((strip_bytes + 127) / 128 * 128) + 8192;
+  const uint64_t ws = l.sram.end - l.sram.workspace;
+  const int64_t fit = ws > fixed ? static_cast<int64_t>((ws - fixed) / per_row) : 0;
+  const int64_t mc = std::min({l.max_chunk_rows(), rows_total, fit});
+  if (mc < 1)
+    fail(
+        "engine compiler: {}: a linear with {} inputs and {} outputs needs {} KiB of SRAM for one token row "
+        "and {} KiB of weight strips; chip {} has {} KiB",
+        where, g.in, max_out, per_row / 1024, fixed / 1024, l.chip.name, l.chip.sram_kib);
+
+  for (int64_t c0 = 0; c0 < rows_total; c0 += mc) {
+    const int64_t r = std::min(mc, rows_total - c0);
+    SramArena arena(l.sram.workspace, l.sram.end);
+    uint64_t slots[kStripSlots];
+    for (uint64_t& s : slots) s = arena.take(strip_bytes);
+    const uint64_t a = arena.take(static_cast<uint64_t>(r * g.in * 2));
+    const uint64_t c = arena.take(static_cast<uint64_t>(r * max_out * 2));
+    const uint64_t gate_tmp = gated ? arena.take(static_cast<uint64_t>(r * max_strip_rows * 2)) : 0;
+    const uint64_t res = g.residual ? arena.take(static_cast<uint64_t>(r * max_out * 2)) : 0;
+    const uint64_t scratch = arena.take(1024 + static_cast<uint64_t>(r) * 8);
+    XPUSIM_ASSERT(!arena.overflowed());
+    param_top = l.sram.params;
+
+    // Input rows (and the pre-norm on them).
+    if (g.pre_norm.op != NormOp::NONE)
+      e.begin_group(g.pre_norm.op == NormOp::LAYER ? "layer_norm" : "rms_norm", g.pre_norm.label, g.layer);
+    else
+      e.begin_group("linear", g.outs.front().label, g.layer);
+    if (g.row_list.empty()) {
+      e.dma_load(g.in_dram + static_cast<uint64_t>(c0 * g.in * 2), a, r, g.in * 2);
+    } else {
+      for (int64_t i = 0; i < r; ++i)
+        e.dma_load(g.in_dram + static_cast<uint64_t>(g.row_list[static_cast<size_t>(c0 + i)] * g.in * 2),
+                   a + static_cast<uint64_t>(i * g.in * 2), 1, g.in * 2);
+    }
+    if (g.pre_norm.op != NormOp::NONE) {
+      const uint64_t gamma = load_param(g.pre_norm.weight), beta = load_param(g.pre_norm.bias);
+      emit_norm(l, g.pre_norm.op, a, r, g.in, gamma, beta, scratch);
+    }
+    const uint64_t post_gamma = load_param(g.post_norm.weight);
+    const uint64_t post_beta = load_param(g.post_norm.bias);
+    const uint64_t params_after_norms = param_top;
+
+    for (const LinearOut& o : g.outs) {
+      param_top = params_after_norms;
+      e.begin_group("linear", o.label, g.layer);
+      const WeightSlot& w = plan.weight(o.weight);
+      const Strip s = strip_for(l.chip, w);
+      const WeightSlot* gw = o.gate.empty() ? nullptr : &plan.weight(o.gate);
+      const uint64_t bias = load_param(o.bias);
+      const int64_t strips = (w.rows + s.rows - 1) / s.rows;
+      for (int64_t j = 0; j < strips; ++j) {
+        const int64_t n = std::min(s.rows, w.rows - j * s.rows);
+        const uint64_t c_strip = c + static_cast<uint64_t>(j * s.rows * 2);
+        if (gw != nullptr) {
+          const uint64_t slot = slots[l.strip_slot++ % kStripSlots];
+          const uint64_t sc = load_strip(l, *gw, strip_for(l.chip, *gw), j, n, slot);
+          engine::MatmulArgs gm{.m = r, .n = n, .k = g.in, .fmt = gw->format, .act = o.act};
+          e.mm({.a = a, .b = slot, .c = gate_tmp, .s = sc}, gm);
+        }
+        const uint64_t slot = slots[l.strip_slot++ % kStripSlots];
+        const uint64_t sc = load_strip(l, w, s, j, n, slot);
+        engine::MatmulArgs mm{.m = r, .n = n, .k = g.in, .ldc = w.rows, .fmt = w.format};
+        if (gw == nullptr) mm.act = o.act;
+        mm.bias_en = !o.bias.empty();
+        e.mm({.a = a, .b = slot, .c = c_strip, .s = sc, .bias = bias + static_cast<uint64_t>(j * s.rows * 2)},
+             mm);
+        if (gw != nullptr) {
+          VectorArgs v = vargs(r, n);
+          v.lda = n, v.ldb = w.rows, v.ldc = w.rows;
+          e.vbinary(Opcode::vmul, {.a = gate_tmp, .b = c_strip, .c = c_strip}, v);
+        }
+      }
+      if (o.epilogue) {
+        SramArena rest = arena;  // everything after this chunk's tiles
+        o.epilogue(l, c, r, c0, rest);
+      }
+      if (g.post_norm.op != NormOp::NONE) {
+        e.begin_group("rms_norm", g.post_norm.label, g.layer);
+        emit_norm(l, g.post_norm.op, c, r, w.rows, post_gamma, post_beta, scratch);
+      }
+      if (g.residual) {
+        e.begin_group("add", o.label + "_residual", g.layer);
+        e.dma_load(g.residual_dram + static_cast<uint64_t>(c0 * w.rows * 2), res, r, w.rows * 2);
+        e.vbinary(Opcode::vadd, {.a = c, .b = res, .c = c}, vargs(r, w.rows));
+      }
+      if (o.store)
+        e.dma_store(o.out_dram + static_cast<uint64_t>(c0 * o.out_stride * 2), c, r, w.rows * 2,
+                    o.out_stride * 2);
+    }
+  }
+}
+
+}  // namespace xpusim::compiler

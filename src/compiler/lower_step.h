@@ -1,0 +1,46 @@
+// compiler::compile_step: lowers one forward step of a decoder model (any mix of prefill chunks and decode
+// tokens over several sequences) into one engine program over the DRAM plan (memory_plan.h). Per layer:
+// norm fused into the QKV linears (weights streamed through double-buffered SRAM strips, chunks of token rows
+// reuse each strip), qk-norm and RoPE on the fresh Q/K tiles, K/V stored into the paged KV cache, flash
+// attention per kv head with the whole GQA group as rows of one tile (K/V read once per group), online
+// softmax in SRAM and causal / sliding-window masks made from two constant bands; the output projection and
+// MLP with fused bias, activation, gating, post-norm and residual epilogues; the LM head streams the
+// vocabulary in strips with an on-chip argmax per strip and over the strips. Non-goals: tensor parallelism
+// over several engines, run-time length registers (programs are specialised to the step shape), MoE (not
+// lowered yet: compile_step fails naming the layer). HOWTO add a family feature: add its flag to the config
+// handling in lower_step.cpp and the lowering of the op to the lower_*.cpp file of its kind.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "compiler/emitter.h"
+#include "compiler/memory_plan.h"
+#include "engine/chip_config.h"
+
+namespace xpusim::compiler {
+
+struct SequenceStep {
+  int64_t new_tokens = 1;
+  int64_t context = 0;  // tokens already in this sequence's KV cache
+};
+
+struct StepRequest {
+  std::vector<SequenceStep> sequences;  // sequence i uses KV slot i of the plan
+};
+
+// Token rows of the step: sequence i's tokens are rows row0[i] .. row0[i] + new_tokens - 1 of plan.x.
+std::vector<int64_t> step_row_offsets(const StepRequest& step);
+
+// Throws xpusim::Error naming the layer and the limit when the step cannot be lowered for this chip.
+CompiledProgram compile_step(const DramPlan& plan, const engine::ChipConfig& chip, const StepRequest& step);
+
+// Where the LM head leaves its results (for runners): per sequence r, logits row r at plan.logits (bf16,
+// vocab wide); argmax: the winning strip index (u32) at plan.argmax + 4 * r, and the per-strip candidate
+// indices (u32, [strips][sequences]) from plan.argmax + 4 * sequences; token = strip * strip_rows + index.
+struct HeadLayout {
+  int64_t strip_rows = 0, strips = 0;
+};
+HeadLayout head_layout(const DramPlan& plan, const engine::ChipConfig& chip);
+
+}  // namespace xpusim::compiler

@@ -1,0 +1,186 @@
+#include "compiler/memory_plan.h"
+
+#include "core/error.h"
+#include "engine/block_formats.h"
+
+namespace xpusim::compiler {
+
+using engine::WeightFormat;
+
+int64_t round_up(int64_t value, int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+WeightFormat engine_format_from_name(const std::string& precision) {
+  if (precision.empty()) return WeightFormat::bf16;
+  std::string known;
+  for (int f = 0; f < static_cast<int>(WeightFormat::COUNT); ++f) {
+    const auto format = static_cast<WeightFormat>(f);
+    if (engine::weight_format_name(format) == precision) return format;
+    if (f > 0) known.append(", ");
+    known.append(engine::weight_format_name(format));
+  }
+  fail("precision '{}' is not an engine weight format; the unified engine runs: {}", precision, known);
+}
+
+const WeightSlot& DramPlan::weight(const std::string& name) const {
+  auto it = weights.find(name);
+  if (it == weights.end()) fail("engine compiler: weight '{}' is not in the DRAM plan", name);
+  return it->second;
+}
+
+uint64_t DramPlan::kv_k(int64_t sequence, int64_t layer, int64_t kv_head) const {
+  const auto head_bytes = static_cast<uint64_t>(shape.kv_capacity * config.head_dim * 2);
+  return kv_base + static_cast<uint64_t>(sequence) * kv_bytes_per_sequence +
+         static_cast<uint64_t>(layer * config.n_kv_heads + kv_head) * 2 * head_bytes;
+}
+
+uint64_t DramPlan::kv_v(int64_t sequence, int64_t layer, int64_t kv_head) const {
+  return kv_k(sequence, layer, kv_head) + static_cast<uint64_t>(shape.kv_capacity * config.head_dim * 2);
+}
+
+namespace {
+
+class Allocator {
+ public:
+  uint64_t take(uint64_t bytes) {
+    const uint64_t at = m_top;
+    m_top += (bytes + kDramAlign - 1) / kDramAlign * kDramAlign;
+    return at;
+  }
+  uint64_t top() const { return m_top; }
+
+ private:
+  uint64_t m_top = 0;
+};
+
+void add_linear(DramPlan& plan, Allocator& dram, const std::string& name, int64_t rows, int64_t cols,
+                WeightFormat format) {
+  const engine::BlockFormatInfo& info = engine::block_format_info(format);
+  if (cols % info.block != 0)
+    fail(
+        "engine compiler: weight '{}' has {} columns, not a multiple of the {} block of {} elements; choose "
+        "another --precision (bf16 always works)",
+        name, cols, engine::weight_format_name(format), info.block);
+  WeightSlot slot{name};
+  slot.rows = rows, slot.cols = cols, slot.format = format;
+  slot.code_row_bytes = engine::packed_bytes(format, 1, static_cast<size_t>(cols));
+  slot.scale_row_bytes =
+      info.scale_bytes == 0 ? 0 : static_cast<uint64_t>(cols / info.block * info.scale_bytes);
+  const uint64_t codes = slot.code_row_bytes * static_cast<uint64_t>(rows);
+  const uint64_t scales =
+      static_cast<uint64_t>(info.codebook_bytes) + slot.scale_row_bytes * static_cast<uint64_t>(rows);
+  slot.codes = dram.take(codes);
+  slot.scales = scales ? dram.take(scales) : 0;
+  slot.bytes = codes + scales;
+  plan.weight_bytes += slot.bytes;
+  plan.weights[name] = slot;
+}
+
+void add_vector(DramPlan& plan, Allocator& dram, const std::string& name, int64_t size, bool plus_one) {
+  WeightSlot slot{name};
+  slot.rows = 1, slot.cols = size, slot.plus_one = plus_one;
+  slot.code_row_bytes = static_cast<uint64_t>(size) * 2;
+  slot.codes = dram.take(slot.code_row_bytes);
+  slot.bytes = slot.code_row_bytes;
+  plan.weight_bytes += slot.bytes;
+  plan.weights[name] = slot;
+}
+
+}  // namespace
+
+DramPlan plan_dram(const model::ModelConfig& c, WeightFormat format, const PlanShape& shape,
+                   const engine::ChipConfig& chip) {
+  if (shape.max_tokens < 1 || shape.sequences < 1 || shape.kv_capacity < 1)
+    fail("engine compiler: bad plan shape ({} tokens, {} sequences, {} KV rows)", shape.max_tokens,
+         shape.sequences, shape.kv_capacity);
+  DramPlan plan;
+  plan.config = c;
+  plan.format = format;
+  plan.shape = shape;
+  Allocator dram;
+  const bool plus_one = c.norm == model::NormKind::RMS_NORM_PLUS_ONE;
+  const bool layer_norm = c.norm == model::NormKind::LAYER_NORM;
+  const int64_t q_width = c.n_heads * c.head_dim, kv_width = c.n_kv_heads * c.head_dim;
+  for (int64_t layer = 0; layer < c.n_layers; ++layer) {
+    const std::string p = "blk." + std::to_string(layer) + ".";
+    auto norm = [&](const std::string& n, int64_t size) {
+      add_vector(plan, dram, p + n + ".weight", size, plus_one);
+      if (layer_norm) add_vector(plan, dram, p + n + ".bias", size, false);
+    };
+    norm("attn_norm", c.hidden);
+    add_linear(plan, dram, p + "attn_q.weight", q_width, c.hidden, format);
+    add_linear(plan, dram, p + "attn_k.weight", kv_width, c.hidden, format);
+    add_linear(plan, dram, p + "attn_v.weight", kv_width, c.hidden, format);
+    add_linear(plan, dram, p + "attn_output.weight", c.hidden, q_width, format);
+    if (c.attn_bias) {
+      add_vector(plan, dram, p + "attn_q.bias", q_width, false);
+      add_vector(plan, dram, p + "attn_k.bias", kv_width, false);
+      add_vector(plan, dram, p + "attn_v.bias", kv_width, false);
+      add_vector(plan, dram, p + "attn_output.bias", c.hidden, false);
+    }
+    if (c.qk_norm) {
+      add_vector(plan, dram, p + "attn_q_norm.weight", c.head_dim, plus_one);
+      add_vector(plan, dram, p + "attn_k_norm.weight", c.head_dim, plus_one);
+    }
+    if (c.family == model::Family::GEMMA3) {
+      add_vector(plan, dram, p + "post_attention_norm.weight", c.hidden, plus_one);
+      add_vector(plan, dram, p + "post_ffw_norm.weight", c.hidden, plus_one);
+    }
+    norm("ffn_norm", c.hidden);
+    if (c.is_moe()) {
+      add_linear(plan, dram, p + "ffn_gate_inp.weight", c.n_experts, c.hidden, WeightFormat::bf16);
+      for (int64_t e = 0; e < c.n_experts; ++e) {
+        const std::string x = fmt::format(".{}.weight", e);
+        add_linear(plan, dram, p + "ffn_gate_exps" + x, c.expert_ffn_hidden, c.hidden, format);
+        add_linear(plan, dram, p + "ffn_up_exps" + x, c.expert_ffn_hidden, c.hidden, format);
+        add_linear(plan, dram, p + "ffn_down_exps" + x, c.hidden, c.expert_ffn_hidden, format);
+      }
+    } else {
+      if (c.gated_mlp) add_linear(plan, dram, p + "ffn_gate.weight", c.ffn_hidden, c.hidden, format);
+      add_linear(plan, dram, p + "ffn_up.weight", c.ffn_hidden, c.hidden, format);
+      add_linear(plan, dram, p + "ffn_down.weight", c.hidden, c.ffn_hidden, format);
+      if (c.mlp_bias) {
+        add_vector(plan, dram, p + "ffn_up.bias", c.ffn_hidden, false);
+        add_vector(plan, dram, p + "ffn_down.bias", c.hidden, false);
+      }
+    }
+  }
+  add_vector(plan, dram, "output_norm.weight", c.hidden, plus_one);
+  if (layer_norm) add_vector(plan, dram, "output_norm.bias", c.hidden, false);
+  plan.lm_head = c.tied_embeddings ? "token_embd.weight" : "output.weight";
+  add_linear(plan, dram, plan.lm_head, c.vocab_size, c.hidden, format);
+
+  const auto half_table = static_cast<uint64_t>(shape.kv_capacity * c.head_dim / 2 * 2);
+  if (c.rope.enabled) {
+    plan.rope_cos = dram.take(half_table);
+    plan.rope_sin = dram.take(half_table);
+    const bool local = c.rope.theta_local > 0 && !c.layer_is_local.empty();
+    plan.rope_cos_local = local ? dram.take(half_table) : plan.rope_cos;
+    plan.rope_sin_local = local ? dram.take(half_table) : plan.rope_sin;
+  }
+  plan.mask_upper = dram.take(kMaskRows * kMaskWidth * 2);
+  plan.mask_lower = dram.take(kMaskRows * kMaskWidth * 2);
+  plan.kv_bytes_per_sequence =
+      static_cast<uint64_t>(c.n_layers * c.n_kv_heads * 2 * shape.kv_capacity * c.head_dim * 2);
+  plan.kv_base = dram.take(plan.kv_bytes_per_sequence * static_cast<uint64_t>(shape.sequences));
+  const auto rows = static_cast<uint64_t>(shape.max_tokens);
+  const int64_t mlp_width = c.is_moe() ? c.expert_ffn_hidden : c.ffn_hidden;
+  plan.x = dram.take(rows * static_cast<uint64_t>(c.hidden) * 2);
+  plan.q = dram.take(rows * static_cast<uint64_t>(q_width) * 2);
+  plan.attn = dram.take(rows * static_cast<uint64_t>(q_width) * 2);
+  plan.hidden = dram.take(rows * static_cast<uint64_t>(std::max(mlp_width, c.hidden)) * 2);
+  plan.logits = dram.take(static_cast<uint64_t>(shape.sequences * c.vocab_size) * 2);
+  plan.argmax =
+      dram.take(static_cast<uint64_t>(shape.sequences) * 4 * static_cast<uint64_t>(c.vocab_size + 1));
+  plan.end = dram.top();
+  if (plan.end > chip.dram_bytes())
+    fail(
+        "model '{}' does not fit chip {}: weights {:.1f} MiB ({}) + KV cache {:.1f} MiB ({} sequences x {} "
+        "tokens) + activations need {:.1f} MiB, the chip has {} MiB of DRAM",
+        c.name, chip.name, static_cast<double>(plan.weight_bytes) / 1048576.0,
+        engine::weight_format_name(format),
+        static_cast<double>(plan.kv_bytes_per_sequence * static_cast<uint64_t>(shape.sequences)) / 1048576.0,
+        shape.sequences, shape.kv_capacity, static_cast<double>(plan.end) / 1048576.0, chip.dram_size_mib);
+  return plan;
+}
+
+}  // namespace xpusim::compiler

@@ -1,0 +1,60 @@
+// compiler::PolicyExecutor: the host reference of the engine's numerics policy for whole models. It computes
+// a decoder step the way the compiled program does on the engine — bf16 storage after every instruction,
+// bf19 multiply inputs, sequential bf20-style accumulation (engine_numerics.h), weights quantized by the
+// engine's quantizer and decoded by its decoder, the same rounding points in norms (reduce, scale, gamma),
+// RoPE (six element-wise ops), flash attention (64-key blocks aligned to absolute positions, online softmax
+// with bf16 correction factors, O = O*corr + P V) and the fused epilogues — but written as plain loops over
+// the model's tensors, independent of tiles, strips, SRAM addresses and instruction order. Its logits must
+// equal the engine simulator's bit for bit (tests/compiler/policy_test.cpp).
+// Non-goals: speed, MoE.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/chip_config.h"
+#include "engine/isa.h"
+#include "model/config.h"
+#include "model/weights.h"
+
+namespace xpusim::compiler {
+
+class PolicyExecutor {
+ public:
+  PolicyExecutor(const engine::ChipConfig& chip, const model::ModelConfig& config,
+                 const model::Weights& weights, engine::WeightFormat format, int64_t kv_capacity);
+  // Last token's logits (bf16 values) after running `tokens` at position() ...
+  std::vector<float> forward(std::span<const int32_t> tokens);
+  int64_t position() const { return m_position; }
+
+ private:
+  struct Matrix {
+    int64_t rows = 0, cols = 0;
+    std::vector<float> values;  // bf19 multiply inputs, row-major
+  };
+  const Matrix& matrix(const std::string& name);
+  const std::vector<float>& vec(const std::string& name);
+  float round(float value) const;  // to a bf16 value with the output rounding
+  std::vector<float> linear(const std::vector<float>& x, int64_t rows, const std::string& weight,
+                            const std::string& bias, engine::ActivationPreset act, float scale = 1.0f);
+  void norm(std::vector<float>& x, int64_t rows, int64_t cols, const std::string& name, bool layer_norm);
+  void rope(std::vector<float>& x, int64_t rows, int64_t heads, int32_t layer);
+  void softcap(std::vector<float>& x, double cap);
+  std::vector<float> attention(const std::vector<float>& q, int64_t rows, int32_t layer);
+
+  engine::NumericsPolicy m_policy;
+  model::ModelConfig m_config;
+  const model::Weights& m_weights;
+  engine::WeightFormat m_format;
+  int64_t m_capacity;
+  int64_t m_position = 0;
+  std::map<std::string, Matrix> m_matrices;
+  std::map<std::string, std::vector<float>> m_vectors;
+  std::vector<std::vector<float>> m_k, m_v;                   // per layer: [capacity, kv_heads * d]
+  std::vector<float> m_cos, m_sin, m_cos_local, m_sin_local;  // [capacity, d / 2] bf16 values
+};
+
+}  // namespace xpusim::compiler

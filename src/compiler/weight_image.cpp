@@ -1,0 +1,150 @@
+#include "compiler/weight_image.h"
+
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "engine/block_formats.h"
+#include "exec/kernels.h"
+#include "numerics/float_bits.h"
+
+namespace xpusim::compiler {
+
+namespace bits = numerics::bits;
+
+std::vector<float> rope_inverse_frequencies(const model::RopeConfig& rope, int64_t head_dim) {
+  std::vector<float> inv_freq(static_cast<size_t>(head_dim / 2));
+  for (int64_t i = 0; i < head_dim / 2; ++i) {
+    const float exponent = static_cast<float>(2 * i) / static_cast<float>(head_dim);
+    inv_freq[static_cast<size_t>(i)] =
+        1.0f / static_cast<float>(std::pow(rope.theta, static_cast<double>(exponent)));
+  }
+  const auto factor = static_cast<float>(rope.factor);
+  if (rope.scaling == model::RopeScaling::LINEAR) {
+    for (float& f : inv_freq) f /= factor;
+  } else if (rope.scaling == model::RopeScaling::LLAMA3) {
+    const auto old_context = static_cast<float>(rope.original_max_positions);
+    const auto low = static_cast<float>(rope.low_freq_factor),
+               high = static_cast<float>(rope.high_freq_factor);
+    const float low_freq_wavelen = old_context / low, high_freq_wavelen = old_context / high;
+    for (float& f : inv_freq) {
+      const float wavelen = 2.0f * static_cast<float>(M_PI) / f;
+      float scaled = wavelen > low_freq_wavelen ? f / factor : f;
+      if (!(wavelen < high_freq_wavelen) && !(wavelen > low_freq_wavelen)) {
+        const float smooth = (old_context / wavelen - low) / (high - low);
+        scaled = (1.0f - smooth) * scaled / factor + smooth * scaled;
+      }
+      f = scaled;
+    }
+  }
+  return inv_freq;
+}
+
+namespace {
+
+void write_rope(engine::DramImage& dram, uint64_t cos_at, uint64_t sin_at, const model::RopeConfig& rope,
+                int64_t head_dim, int64_t rows) {
+  const std::vector<float> inv_freq = rope_inverse_frequencies(rope, head_dim);
+  const int64_t half = head_dim / 2;
+  std::vector<uint16_t> cos_row(static_cast<size_t>(half)), sin_row(static_cast<size_t>(half));
+  for (int64_t p = 0; p < rows; ++p) {
+    for (int64_t i = 0; i < half; ++i) {
+      const float angle = static_cast<float>(p) * inv_freq[static_cast<size_t>(i)];
+      cos_row[static_cast<size_t>(i)] = bits::f32_to_bf16(std::cos(angle));
+      sin_row[static_cast<size_t>(i)] = bits::f32_to_bf16(std::sin(angle));
+    }
+    dram.write(cos_at + static_cast<uint64_t>(p * half * 2), cos_row.data(), static_cast<size_t>(half * 2));
+    dram.write(sin_at + static_cast<uint64_t>(p * half * 2), sin_row.data(), static_cast<size_t>(half * 2));
+  }
+}
+
+void write_masks(const DramPlan& plan, engine::DramImage& dram) {
+  constexpr uint16_t kMinusInf = 0xFF80;
+  std::vector<uint16_t> upper(kMaskRows * kMaskWidth), lower(kMaskRows * kMaskWidth);
+  for (int64_t i = 0; i < kMaskRows; ++i)
+    for (int64_t c = 0; c < kMaskWidth; ++c) {
+      const auto at = static_cast<size_t>(i * kMaskWidth + c);
+      upper[at] = c <= i + kAttnBlock ? 0 : kMinusInf;
+      lower[at] = c >= i + kAttnBlock ? 0 : kMinusInf;
+    }
+  dram.write(plan.mask_upper, upper.data(), upper.size() * 2);
+  dram.write(plan.mask_lower, lower.data(), lower.size() * 2);
+}
+
+void write_weight(const WeightSlot& slot, const model::TensorView& view, engine::DramImage& dram) {
+  const std::vector<int64_t> expected = slot.rows == 1 && view.shape.size() == 1
+                                            ? std::vector<int64_t>{slot.cols}
+                                            : std::vector<int64_t>{slot.rows, slot.cols};
+  if (view.shape != expected)
+    fail("engine compiler: tensor '{}' has {} dims / {} elements, the plan expects [{} x {}]", view.name,
+         view.shape.size(), view.elements(), slot.rows, slot.cols);
+  std::vector<float> scratch(static_cast<size_t>(slot.cols));
+  std::vector<uint16_t> row_bf16(static_cast<size_t>(slot.cols));
+  std::vector<uint8_t> codes(slot.code_row_bytes), scales(slot.scale_row_bytes);
+  const engine::BlockFormatInfo& info = engine::block_format_info(slot.format);
+  if (slot.format != engine::WeightFormat::bf16 && !info.quantizable)
+    fail(
+        "engine compiler: the engine cannot produce {} weights for '{}' (its quantizer makes ue-* formats); "
+        "choose bf16 or a ue-* precision",
+        engine::weight_format_name(slot.format), view.name);
+  for (int64_t r = 0; r < slot.rows; ++r) {
+    const float* row = exec::weight_row(view, r, scratch.data());
+    for (int64_t c = 0; c < slot.cols; ++c) {
+      const float v = row[c] + (slot.plus_one ? 1.0f : 0.0f);
+      row_bf16[static_cast<size_t>(c)] = bits::f32_to_bf16(v);
+    }
+    if (slot.format == engine::WeightFormat::bf16) {
+      dram.write(slot.codes + static_cast<uint64_t>(r) * slot.code_row_bytes, row_bf16.data(),
+                 slot.code_row_bytes);
+      continue;
+    }
+    engine::quantize_row(slot.format, row_bf16.data(), static_cast<size_t>(slot.cols), codes.data(),
+                         scales.data());
+    dram.write(slot.codes + static_cast<uint64_t>(r) * slot.code_row_bytes, codes.data(), codes.size());
+    dram.write(slot.scales + static_cast<uint64_t>(r) * slot.scale_row_bytes, scales.data(), scales.size());
+  }
+}
+
+}  // namespace
+
+void write_model_image(const DramPlan& plan, const model::Weights& weights, engine::DramImage& dram) {
+  for (const auto& [name, slot] : plan.weights) write_weight(slot, weights.get(name), dram);
+  const model::ModelConfig& c = plan.config;
+  if (c.rope.enabled) {
+    write_rope(dram, plan.rope_cos, plan.rope_sin, c.rope, c.head_dim, plan.shape.kv_capacity);
+    if (plan.rope_cos_local != plan.rope_cos) {
+      model::RopeConfig local = c.rope;
+      local.theta = c.rope.theta_local;
+      local.scaling = model::RopeScaling::NONE;
+      write_rope(dram, plan.rope_cos_local, plan.rope_sin_local, local, c.head_dim, plan.shape.kv_capacity);
+    }
+  }
+  write_masks(plan, dram);
+}
+
+std::vector<uint16_t> embed_rows(const model::ModelConfig& c, const model::Weights& weights,
+                                 std::span<const int32_t> tokens, int64_t first_position) {
+  const model::TensorView& table = weights.get("token_embd.weight", {c.vocab_size, c.hidden});
+  const model::TensorView* positions =
+      c.learned_positions ? &weights.get("position_embd.weight", {c.max_positions, c.hidden}) : nullptr;
+  const float scale = bits::bf16_to_f32(bits::f32_to_bf16(static_cast<float>(c.embed_scale)));
+  std::vector<float> scratch(static_cast<size_t>(c.hidden)), pos_scratch(static_cast<size_t>(c.hidden));
+  std::vector<uint16_t> out(tokens.size() * static_cast<size_t>(c.hidden));
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    if (tokens[t] < 0 || tokens[t] >= c.vocab_size)
+      fail("token id {} is outside the vocabulary of {} entries", tokens[t], c.vocab_size);
+    const float* row = exec::weight_row(table, tokens[t], scratch.data());
+    const int64_t position = first_position + static_cast<int64_t>(t);
+    if (positions != nullptr && position >= c.max_positions)
+      fail("position {} is beyond the {} learned positions of {}", position, c.max_positions, c.name);
+    const float* pos_row = positions ? exec::weight_row(*positions, position, pos_scratch.data()) : nullptr;
+    for (int64_t i = 0; i < c.hidden; ++i) {
+      float v = row[i] + (pos_row ? pos_row[i] : 0.0f);
+      if (c.embed_scale != 1.0) v *= scale;
+      out[t * static_cast<size_t>(c.hidden) + static_cast<size_t>(i)] = bits::f32_to_bf16(v);
+    }
+  }
+  return out;
+}
+
+}  // namespace xpusim::compiler
