@@ -29,6 +29,8 @@ PACKAGES=(build-essential cmake ninja-build ccache pkg-config git python3 python
           libfmt-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libpcre2-dev libxxhash-dev
           libcpp-httplib-dev libhwy-dev libicu-dev libgtest-dev libgmock-dev libbenchmark-dev
           clang-14 libclang-rt-14-dev)
+# Headless Chromium renders the HTML reports in the browser test (tests/report/browser_test.cpp).
+if ((RUN_TESTS)); then PACKAGES+=(chromium); fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -45,7 +47,7 @@ fi
 LAUNCHER=()
 # Relative paths in the cache key let clones at other paths (CI) reuse this machine's compiled objects.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
-command -v ccache >/dev/null && LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+command -v ccache >/dev/null && LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
 say "building Release in $BUILD_DIR"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "${LAUNCHER[@]}" ${XPUSIM_CMAKE_ARGS:-} >/dev/null
 cmake --build "$BUILD_DIR" -j "$JOBS"
@@ -55,6 +57,16 @@ scripts/fetch-default-model.sh "$MODEL_DIR" || say "default model not fetched: s
 
 # --- 4. tests ------------------------------------------------------------------------------------------------------
 if ((RUN_TESTS)); then
+  # --- serving: the HTTP server test drives `xpusim serve` with the `openai` client from PyPI (in a venv) --------
+  if [ ! -x "$BUILD_DIR/pyvenv/bin/python" ] || ! "$BUILD_DIR/pyvenv/bin/python" -c "import openai" 2>/dev/null; then
+    say "creating $BUILD_DIR/pyvenv with openai (for tests/serving/openai_client_test.py)"
+    { python3 -m venv "$BUILD_DIR/pyvenv" && "$BUILD_DIR/pyvenv/bin/pip" install -q openai; } ||
+      say "openai venv not created: the openai client test will be skipped"
+  fi
+  if [ -x "$BUILD_DIR/pyvenv/bin/python" ]; then
+    XPUSIM_OPENAI_PYTHON="$(cd "$BUILD_DIR" && pwd)/pyvenv/bin/python"
+    export XPUSIM_OPENAI_PYTHON
+  fi
   say "running tests"
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" --timeout 900
 fi

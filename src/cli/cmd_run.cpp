@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/cuda_target.h"
 #include "cli/quant_eval.h"
 #include "cli/run_engine.h"
 #include "core/error.h"
@@ -34,14 +35,19 @@ struct RunOptions {
   std::string trace;
 };
 
+bool is_host_chip(std::string_view chip) { return chip.empty() || chip == "host" || chip == "cpu-host"; }
+
 void run_run(const RunOptions& options) {
-  if (!options.chip.empty()) {
+  if (!is_host_chip(options.chip) && !is_cuda_chip(options.chip)) {
     run_on_engine(EngineRunOptions{options.model, options.chip, options.precision, options.prompt,
                                    options.chat, options.trace, options.max_tokens, options.sampling,
                                    options.timing_only, options.json});
     return;
   }
   if (options.timing_only || !options.trace.empty()) fail("--timing-only and --trace need --chip ue-*");
+  const bool on_cuda = is_cuda_chip(options.chip);
+  if (on_cuda && !cuda_target_built())
+    fail("--chip cuda: this xpusim was built without CUDA (no nvcc found)");
   if (!options.prompt.empty() && !options.chat.empty()) fail("give either --prompt or --chat, not both");
   if (options.prompt.empty() && options.chat.empty()) fail("give a --prompt TEXT or a --chat MESSAGE");
   if (options.threads < 0) fail("--threads must be >= 0 (got {})", options.threads);
@@ -70,6 +76,32 @@ void run_run(const RunOptions& options) {
   generate_options.sampling = options.sampling;
   generate_options.stop_strings = options.stops;
   generate_options.stop_ids = codec.stop_ids(loaded.config);
+  if (on_cuda) {
+    CudaRunInfo info;
+    const runtime::GenerateResult result =
+        run_generate_cuda(loaded, codec, prompt_ids, generate_options, &info);
+    if (options.json) {
+      const nlohmann::json out = {{"model", loaded.name},
+                                  {"chip", "cuda"},
+                                  {"device", info.device},
+                                  {"text", result.text},
+                                  {"output_ids", result.output_ids},
+                                  {"stop_reason", result.stop_reason},
+                                  {"prompt_tokens", result.prompt_ids.size()},
+                                  {"generated_tokens", result.output_ids.size()},
+                                  {"prompt_seconds", result.prompt_seconds},
+                                  {"decode_seconds", result.decode_seconds},
+                                  {"device_weight_bytes", info.device_weight_bytes}};
+      fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+      return;
+    }
+    fmt::print(
+        "{}\n\n-- {} on {} | prompt: {} tokens, {:.1f} tokens/s | decode: {} tokens, {:.1f} tokens/s | "
+        "stop: {}\n",
+        result.text, loaded.name, info.device, result.prompt_ids.size(), result.prompt_tokens_per_second(),
+        result.output_ids.size(), result.decode_tokens_per_second(), result.stop_reason);
+    return;
+  }
   exec::Executor executor(
       loaded.config, loaded.weights,
       exec::ExecOptions{options.threads, static_cast<int64_t>(prompt_ids.size()) + options.max_tokens});
@@ -150,7 +182,8 @@ void setup_run(CLI::App& app) {
   command->add_option("--precision", options->precision,
                       "Run with linear weights quantized into this number format (xpusim quant --list)");
   command->add_option("--chip", options->chip,
-                      "Run on the simulated unified engine (ue-* preset or chip file) instead of the host");
+                      "host (default), cuda (an NVIDIA GPU, when built with CUDA) or a ue-* chip (the "
+                      "simulated unified engine)");
   command->add_flag(
       "--timing-only", options->timing_only,
       "With --chip: simulate timing without values (same cycles; any preset, no weights needed)");

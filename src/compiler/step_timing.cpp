@@ -51,7 +51,10 @@ chips::StepCost step_cost_from_run(const engine::ChipConfig& chip, const Compile
     op_vector[it->second] += static_cast<double>(group.vector_elements);
     chips::OpCost& op = cost.ops[it->second];
     op.seconds += static_cast<double>(advance) / clock;
-    op.flops += 2.0 * static_cast<double>(group.macs) + static_cast<double>(group.vector_elements);
+    // Matmul groups count their MACs only: epilogue element-wise work runs on the vector unit in parallel and
+    // would put a linear layer above the MAC-array roof it is measured against.
+    op.flops +=
+        group.macs > 0 ? 2.0 * static_cast<double>(group.macs) : static_cast<double>(group.vector_elements);
     op.bytes_per_level[0] += static_cast<double>(group.sram_bytes);
     const auto dram = static_cast<double>(group.dram_read_bytes + group.dram_write_bytes);
     op.bytes_per_level[1] += dram;

@@ -23,6 +23,30 @@ Executor::Executor(const model::ModelConfig& config, const model::Weights& weigh
   }
 }
 
+// Activation buffers are recycled within and across steps: a fresh multi-MB vector per op costs page faults
+// and zeroing of new pages (several % of a prefill step); a recycled one is already mapped and in cache.
+std::vector<float> Executor::take_spare(size_t count) {
+  size_t best = m_spare.size();
+  for (size_t i = 0; i < m_spare.size(); ++i) {
+    const size_t capacity = m_spare[i].capacity();
+    if (capacity >= count && (best == m_spare.size() || capacity < m_spare[best].capacity())) best = i;
+  }
+  std::vector<float> buffer;
+  if (best < m_spare.size()) {
+    buffer = std::move(m_spare[best]);
+    m_spare.erase(m_spare.begin() + static_cast<std::ptrdiff_t>(best));
+  }
+  buffer.assign(count, 0.0f);  // kernels may rely on zeroed outputs; no reallocation when it fits
+  return buffer;
+}
+
+void Executor::give_back(std::shared_ptr<std::vector<float>>& storage) {
+  constexpr size_t kMaxSpare = 32;  // bounds the memory held between steps
+  if (storage && storage.use_count() == 1 && m_spare.size() < kMaxSpare)
+    m_spare.push_back(std::move(*storage));
+  storage.reset();
+}
+
 const float* Executor::small_weight(const graph::Tensor& tensor) {
   auto it = m_small_weights.find(tensor.name);
   if (it != m_small_weights.end()) return it->second.data();
@@ -82,7 +106,8 @@ std::vector<float> Executor::forward(std::span<const int32_t> tokens, bool all_l
       storage[static_cast<size_t>(op.output)] = storage[static_cast<size_t>(op.inputs[0])];
       out.f32 = buffers[static_cast<size_t>(op.inputs[0])].f32;
     } else if (g.tensors[static_cast<size_t>(op.output)].role == TensorRole::ACTIVATION) {
-      auto data = std::make_shared<std::vector<float>>(static_cast<size_t>(out.tensor->elements()));
+      auto data =
+          std::make_shared<std::vector<float>>(take_spare(static_cast<size_t>(out.tensor->elements())));
       out.f32 = data->data();
       storage[static_cast<size_t>(op.output)] = std::move(data);
     }
@@ -92,7 +117,7 @@ std::vector<float> Executor::forward(std::span<const int32_t> tokens, bool all_l
     kernel_for(op.kind)(args);
     for (graph::TensorId input : op.inputs) {
       if (last_use[static_cast<size_t>(input)] == i && input != g.logits)
-        storage[static_cast<size_t>(input)].reset();
+        give_back(storage[static_cast<size_t>(input)]);
     }
   }
 

@@ -1,6 +1,7 @@
 // Executor: runs a model on the host from its graph. Each forward() builds the step graph (graph/builder.h)
 // for the tokens given at the current position, binds the weights, runs the reference kernel of every op in
-// order and advances the KV cache. fp32 compute; weights are read as stored (bf16, f16, quantized blocks).
+// order (fast SIMD kernels where they exist: kernels.h) and advances the KV cache. fp32 compute; weights are
+// read as stored (bf16, f16, quantized blocks). Activation buffers are recycled across ops and steps.
 // Non-goals: sampling and the generation loop (runtime/), other numerics policies (later issues).
 #pragma once
 
@@ -50,6 +51,8 @@ class Executor {
 
  private:
   const float* small_weight(const graph::Tensor& tensor);
+  std::vector<float> take_spare(size_t count);  // a recycled activation buffer of `count` zeros
+  void give_back(std::shared_ptr<std::vector<float>>& storage);
 
   model::ModelConfig m_config;
   const model::Weights& m_weights;
@@ -58,6 +61,7 @@ class Executor {
   int64_t m_position = 0;
   std::map<std::string, std::vector<float>, std::less<>> m_small_weights;  // 1-D weights decoded to fp32
   StepStats m_last_step;
+  std::vector<std::vector<float>> m_spare;  // recycled activation buffers (take_spare / give_back)
 };
 
 }  // namespace xpusim::exec

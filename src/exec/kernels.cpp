@@ -43,4 +43,10 @@ Kernel kernel_for(OpKind kind) {
   return kKernels[static_cast<size_t>(kind)].second;
 }
 
+Kernel reference_kernel_for(OpKind kind) {
+  if (kind == OpKind::LINEAR) return run_linear_reference;
+  if (kind == OpKind::ATTENTION) return run_attention_reference;
+  return kernel_for(kind);
+}
+
 }  // namespace xpusim::exec

@@ -1,9 +1,12 @@
-// Reference host kernels: one per graph op, plain readable C++ computing in fp32, weights decoded from their
-// stored dtype a row (or a block range) at a time. These kernels are the executable definition of each op's
-// semantics (graph/op.h); faster kernels added later are checked against them. Non-goals: SIMD intrinsics
-// (later issue), numerics policies other than fp32 compute. HOWTO add an op's kernel: write `void
-// run_<op>(const KernelArgs&)` in the kernels_<category>.cpp file that fits, declare it below and put it in
-// kKernels (kernels.cpp; a static_assert checks one row per OpKind).
+// Host kernels: one per graph op, computing in fp32, weights decoded from their stored dtype a row (or a
+// block range) at a time. The reference kernels (plain readable C++) are the executable definition of each
+// op's semantics (graph/op.h). Where a fast kernel exists (LINEAR: fast_linear.h, ATTENTION:
+// fast_attention.cpp) the executor runs it and the reference stays as run_<op>_reference, reachable via
+// reference_kernel_for() for the tests that check the fast one against it. Non-goals: numerics policies other
+// than fp32 compute. HOWTO add an op's kernel: write `void run_<op>(const KernelArgs&)` in the
+// kernels_<category>.cpp file that fits, declare it below and put it in kKernels (kernels.cpp; a
+// static_assert checks one row per OpKind). HOWTO add a fast kernel: keep the reference as
+// run_<op>_reference, put it in kReferenceKernels.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +35,8 @@ struct KernelArgs {
 };
 
 using Kernel = void (*)(const KernelArgs& args);
-Kernel kernel_for(graph::OpKind kind);
+Kernel kernel_for(graph::OpKind kind);            // what the executor runs (fast where one exists)
+Kernel reference_kernel_for(graph::OpKind kind);  // the definition
 
 // Shared helpers for kernels.
 float dot_f32(const float* a, const float* b, int64_t n);
@@ -54,10 +58,12 @@ void run_gelu_tanh(const KernelArgs& args);
 void run_silu(const KernelArgs& args);
 void run_layer_norm(const KernelArgs& args);
 void run_rms_norm(const KernelArgs& args);
-void run_linear(const KernelArgs& args);
+void run_linear(const KernelArgs& args);  // fast_linear.cpp
+void run_linear_reference(const KernelArgs& args);
 void run_rope(const KernelArgs& args);
 void run_kv_store(const KernelArgs& args);
-void run_attention(const KernelArgs& args);
+void run_attention(const KernelArgs& args);  // fast_attention.cpp
+void run_attention_reference(const KernelArgs& args);
 void run_slice_rows(const KernelArgs& args);
 void run_reshape(const KernelArgs& args);
 void run_moe(const KernelArgs& args);

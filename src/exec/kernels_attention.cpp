@@ -47,25 +47,28 @@ void run_rope(const KernelArgs& args) {
   const auto& a = args.op.attrs;
   const int64_t d = a.head_dim, half = d / 2, n = args.in[0]->tensor->shape[0];
   const std::vector<float> inv_freq = rope_inv_freq(a.rope, d);
-  std::vector<float> cos_table(static_cast<size_t>(half)), sin_table(static_cast<size_t>(half));
-  for (int64_t t = 0; t < n; ++t) {
-    const float pos = static_cast<float>(args.in[1]->ids[t]);
-    for (int64_t i = 0; i < half; ++i) {
-      const float angle = pos * inv_freq[static_cast<size_t>(i)];
-      cos_table[static_cast<size_t>(i)] = std::cos(angle);
-      sin_table[static_cast<size_t>(i)] = std::sin(angle);
-    }
-    for (int64_t h = 0; h < a.n_heads; ++h) {
-      const float* x = args.in[0]->f32 + (t * a.n_heads + h) * d;
-      float* y = args.out.f32 + (t * a.n_heads + h) * d;
+  // Tokens are independent: split across the pool in prefill (8 tokens at least per thread).
+  args.pool.parallel_for(n, 8, [&](int64_t t_begin, int64_t t_end) {
+    std::vector<float> cos_table(static_cast<size_t>(half)), sin_table(static_cast<size_t>(half));
+    for (int64_t t = t_begin; t < t_end; ++t) {
+      const float pos = static_cast<float>(args.in[1]->ids[t]);
       for (int64_t i = 0; i < half; ++i) {
-        const float c = cos_table[static_cast<size_t>(i)], s = sin_table[static_cast<size_t>(i)];
-        const float x1 = x[i], x2 = x[i + half];
-        y[i] = x1 * c - x2 * s;         // q * cos + rotate_half(q) * sin, first half: rotate_half = -x2
-        y[i + half] = x2 * c + x1 * s;  // second half: rotate_half = x1
+        const float angle = pos * inv_freq[static_cast<size_t>(i)];
+        cos_table[static_cast<size_t>(i)] = std::cos(angle);
+        sin_table[static_cast<size_t>(i)] = std::sin(angle);
+      }
+      for (int64_t h = 0; h < a.n_heads; ++h) {
+        const float* x = args.in[0]->f32 + (t * a.n_heads + h) * d;
+        float* y = args.out.f32 + (t * a.n_heads + h) * d;
+        for (int64_t i = 0; i < half; ++i) {
+          const float c = cos_table[static_cast<size_t>(i)], s = sin_table[static_cast<size_t>(i)];
+          const float x1 = x[i], x2 = x[i + half];
+          y[i] = x1 * c - x2 * s;         // q * cos + rotate_half(q) * sin, first half: rotate_half = -x2
+          y[i + half] = x2 * c + x1 * s;  // second half: rotate_half = x1
+        }
       }
     }
-  }
+  });
 }
 
 void run_kv_store(const KernelArgs& args) {
@@ -76,7 +79,7 @@ void run_kv_store(const KernelArgs& args) {
 
 // out[t, h] = softmax_k(scale * q[t, h] . K[k, h / group]) V[k, h / group] over visible keys k (causal,
 // windowed).
-void run_attention(const KernelArgs& args) {
+void run_attention_reference(const KernelArgs& args) {
   const auto& a = args.op.attrs;
   const int64_t n = args.in[0]->tensor->shape[0], d = a.head_dim, group = a.n_heads / a.n_kv_heads;
   const int64_t q_width = a.n_heads * d, kv_width = a.n_kv_heads * d;

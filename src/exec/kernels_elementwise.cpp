@@ -11,6 +11,17 @@ namespace {
 
 int64_t elements(const KernelArgs& args) { return args.out.tensor->elements(); }
 
+// Element ranges per thread: large enough that a decode step (a few thousand elements) stays on one thread.
+constexpr int64_t kMinElementsPerThread = 1 << 14;
+
+// Runs fn(i) for every element, split across the pool (same results as a single loop: no reductions).
+template <typename Fn>
+void for_each_element(const KernelArgs& args, Fn fn) {
+  args.pool.parallel_for(elements(args), kMinElementsPerThread, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) fn(i);
+  });
+}
+
 }  // namespace
 
 float gelu_tanh(float x) {
@@ -26,40 +37,40 @@ void run_add(const KernelArgs& args) {
   const float* a = args.in[0]->f32;
   const float* b = args.in[1]->f32;
   float* y = args.out.f32;
-  for (int64_t i = 0, n = elements(args); i < n; ++i) y[i] = a[i] + b[i];
+  for_each_element(args, [&](int64_t i) { y[i] = a[i] + b[i]; });
 }
 
 void run_mul(const KernelArgs& args) {
   const float* a = args.in[0]->f32;
   const float* b = args.in[1]->f32;
   float* y = args.out.f32;
-  for (int64_t i = 0, n = elements(args); i < n; ++i) y[i] = a[i] * b[i];
+  for_each_element(args, [&](int64_t i) { y[i] = a[i] * b[i]; });
 }
 
 void run_scale(const KernelArgs& args) {
   const float scale = static_cast<float>(args.op.attrs.scale);
   const float* x = args.in[0]->f32;
   float* y = args.out.f32;
-  for (int64_t i = 0, n = elements(args); i < n; ++i) y[i] = x[i] * scale;
+  for_each_element(args, [&](int64_t i) { y[i] = x[i] * scale; });
 }
 
 void run_softcap(const KernelArgs& args) {
   const float cap = static_cast<float>(args.op.attrs.softcap);
   const float* x = args.in[0]->f32;
   float* y = args.out.f32;
-  for (int64_t i = 0, n = elements(args); i < n; ++i) y[i] = std::tanh(x[i] / cap) * cap;
+  for_each_element(args, [&](int64_t i) { y[i] = std::tanh(x[i] / cap) * cap; });
 }
 
 void run_gelu_tanh(const KernelArgs& args) {
   const float* x = args.in[0]->f32;
   float* y = args.out.f32;
-  for (int64_t i = 0, n = elements(args); i < n; ++i) y[i] = gelu_tanh(x[i]);
+  for_each_element(args, [&](int64_t i) { y[i] = gelu_tanh(x[i]); });
 }
 
 void run_silu(const KernelArgs& args) {
   const float* x = args.in[0]->f32;
   float* y = args.out.f32;
-  for (int64_t i = 0, n = elements(args); i < n; ++i) y[i] = silu(x[i]);
+  for_each_element(args, [&](int64_t i) { y[i] = silu(x[i]); });
 }
 
 void run_slice_rows(const KernelArgs& args) {

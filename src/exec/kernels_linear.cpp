@@ -35,7 +35,17 @@ const float* weight_row(const model::TensorView& weight, int64_t row, float* scr
     const size_t cols = static_cast<size_t>(width);
     const size_t row_bytes = numerics::row_bytes(weight.numerics_format, cols);
     const auto* bytes = reinterpret_cast<const uint8_t*>(weight.data) + static_cast<size_t>(row) * row_bytes;
-    numerics::decode_row(weight.numerics_format, bytes, cols, weight.tensor_amax, scratch);
+    // bf16 / q4_0 / q8_0 share the storage dtypes' layouts: their fast decoders give the same values.
+    const DType same_layout = weight.numerics_format == numerics::Format::BF16   ? DType::BF16
+                              : weight.numerics_format == numerics::Format::Q4_0 ? DType::Q4_0
+                              : weight.numerics_format == numerics::Format::Q8_0 ? DType::Q8_0
+                                                                                 : DType::NUMERICS;
+    const size_t unit = same_layout == DType::BF16 ? 1 : 32;
+    if (same_layout != DType::NUMERICS && cols % unit == 0) {
+      fast_row_decoder(same_layout)(bytes, scratch, cols / unit);
+    } else {
+      numerics::decode_row(weight.numerics_format, bytes, cols, weight.tensor_amax, scratch);
+    }
     return scratch;
   }
   const DTypeInfo& info = dtype_info(weight.dtype);
@@ -67,8 +77,9 @@ void linear_rows(const model::TensorView& weight, const float* bias, const float
   }
 }
 
-// y [n, out] = x [n, in] W^T (+ b), parallel over output rows.
-void run_linear(const KernelArgs& args) {
+// y [n, out] = x [n, in] W^T (+ b), parallel over output rows. The reference; run_linear (fast_linear.cpp)
+// is what the executor runs.
+void run_linear_reference(const KernelArgs& args) {
   const model::TensorView& weight = *args.in[1]->weight;
   const float* bias = args.in.size() > 2 ? args.in[2]->weight_f32 : nullptr;
   const float* x = args.in[0]->f32;

@@ -1,0 +1,278 @@
+// `xpusim bench`: host inference speed as llama-bench defines it. pp<P>: one forward pass over a P-token
+// prompt from an empty context, tokens/s = P / time. tg<N>: N single-token decode steps from an empty
+// context, tokens/s = N / time. Each test runs once to warm up, then --reps times; mean ± sd over the reps.
+// Also measures the machine's limits and reports each result against its own:
+//   * tg vs memory bandwidth: every decode step reads every weight matrix once (the token embedding: one row;
+//     it is the LM head too when tied) plus the fp32 KV cache so far; bound = bytes per token / measured
+//     streaming-read bandwidth, averaged over the N steps. Two probes are run, the host detection's
+//     (chips/host_detect.h) and the executor's own (exec/host_limits.h: the loads a GEMV issues); the bound
+//     uses the higher, so a weak probe cannot flatter the fraction.
+//   * pp vs peak FMA: the step graph's FLOPs (graph op_traits) / time vs the measured fp32 FMA peak
+//     (exec/peak_fma.h) on the same threads.
+// Non-goals: other chips (their timings come from cost models: `xpusim compare`), batching (serve-sim).
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <numeric>
+
+#include "chips/host_detect.h"
+#include "cli/command.h"
+#include "cli/cuda_target.h"
+#include "cli/quant_eval.h"
+#include "core/error.h"
+#include "exec/executor.h"
+#include "exec/host_limits.h"
+#include "exec/simd/simd_kernels.h"
+#include "model/loader.h"
+#include "numerics/format_table.h"
+
+namespace xpusim::cli {
+namespace {
+
+struct BenchOptions {
+  std::string model = "smollm2-135m";
+  std::string chip = "host";
+  int64_t prompt = 512;
+  int64_t generate = 128;
+  std::string precision;
+  int threads = 0;
+  int reps = 3;
+  bool json = false;
+};
+
+struct Stats {
+  double mean = 0, sd = 0;
+};
+
+Stats stats_of(const std::vector<double>& values) {
+  Stats s;
+  s.mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+  if (values.size() > 1) {
+    double sq = 0;
+    for (double v : values) sq += (v - s.mean) * (v - s.mean);
+    s.sd = std::sqrt(sq / static_cast<double>(values.size() - 1));
+  }
+  return s;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Bytes one decode step reads from weights: every matrix once, except the token embedding (one row) when the
+// LM head is a separate tensor. 1-D weights are read decoded (fp32) but are tiny; counted as stored.
+double weight_bytes_per_token(const model::LoadedModel& loaded) {
+  double bytes = 0;
+  for (const auto& [name, view] : loaded.weights.all()) {
+    if (name == "token_embd.weight" && !loaded.config.tied_embeddings) {
+      bytes += static_cast<double>(view.bytes) / static_cast<double>(view.rows());
+    } else if (name == "position_embd.weight") {
+      bytes += static_cast<double>(view.bytes) / static_cast<double>(view.rows());
+    } else {
+      bytes += static_cast<double>(view.bytes);
+    }
+  }
+  return bytes;
+}
+
+// Deterministic prompt ids away from special tokens.
+std::vector<int32_t> bench_tokens(int64_t count, int64_t vocab) {
+  std::vector<int32_t> ids(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i)
+    ids[static_cast<size_t>(i)] = static_cast<int32_t>((1000 + 7919 * i) % vocab);
+  return ids;
+}
+
+void run_bench(const BenchOptions& options) {
+  const bool on_cuda = is_cuda_chip(options.chip);
+  if (options.chip != "host" && options.chip != "cpu-host" && !on_cuda) {
+    fail(
+        "--chip '{}': bench runs on this machine (host) or its NVIDIA GPU (cuda); other chips are timed by "
+        "`xpusim compare`",
+        options.chip);
+  }
+  if (on_cuda && !cuda_target_built())
+    fail("--chip cuda: this xpusim was built without CUDA (no nvcc found)");
+  if (options.prompt < 0 || options.generate < 0) fail("-p and -n must be >= 0");
+  if (options.prompt == 0 && options.generate == 0) fail("nothing to run: -p and -n are both 0");
+  if (options.reps < 1) fail("--reps must be >= 1 (got {})", options.reps);
+  if (options.threads < 0) fail("--threads must be >= 0 (got {})", options.threads);
+
+  model::LoadedModel loaded = model::load_model(options.model);
+  if (!options.precision.empty()) {
+    const auto format = numerics::format_from_name(options.precision);
+    if (!format) {
+      fail("--precision: unknown format '{}'; known: {}", options.precision, numerics::format_names_joined());
+    }
+    loaded.weights = quantize_model_weights(loaded, *format, false);
+  }
+  const int64_t context = options.prompt + options.generate + 1;
+  if (context > loaded.config.max_positions && loaded.config.max_positions > 0) {
+    fail("-p {} + -n {} exceeds {}'s {} positions", options.prompt, options.generate, loaded.name,
+         loaded.config.max_positions);
+  }
+  if (on_cuda) {
+    const CudaBenchFigures figures =
+        run_bench_cuda(loaded.config, loaded.weights, options.prompt, options.generate, options.reps);
+    if (options.json) {
+      const nlohmann::json out = {{"model", loaded.name},
+                                  {"chip", "cuda"},
+                                  {"device", figures.device},
+                                  {"pp_tokens", figures.pp_tokens},
+                                  {"tg_tokens", figures.tg_tokens},
+                                  {"pp_tokens_per_s", figures.pp_tokens_per_second},
+                                  {"tg_tokens_per_s", figures.tg_tokens_per_second},
+                                  {"pp_seconds_median", figures.pp_seconds},
+                                  {"tg_seconds_median", figures.tg_seconds},
+                                  {"device_weight_bytes", figures.device_weight_bytes}};
+      fmt::print("{}\n", out.dump(2));
+      return;
+    }
+    fmt::print("{} on {} (median of {} reps)\n  pp{}: {:.1f} tokens/s\n  tg{}: {:.1f} tokens/s\n",
+               loaded.name, figures.device, options.reps, figures.pp_tokens, figures.pp_tokens_per_second,
+               figures.tg_tokens, figures.tg_tokens_per_second);
+    return;
+  }
+  exec::Executor executor(loaded.config, loaded.weights, exec::ExecOptions{options.threads, context});
+  const chips::HostInfo& host = chips::detect_host();
+  exec::ThreadPool probe_pool(executor.threads());
+  const exec::FmaPeak peak = exec::measure_peak_fma(probe_pool);
+  const exec::ReadBandwidth exec_read = exec::measure_read_bandwidth(probe_pool);
+  const double bandwidth_gbps = std::max(host.dram_read_gbps, exec_read.gbps);
+
+  // pp: one forward over the prompt; flops from the step graph.
+  std::vector<double> pp_rates;
+  double pp_flops = 0;
+  if (options.prompt > 0) {
+    const std::vector<int32_t> prompt = bench_tokens(options.prompt, loaded.config.vocab_size);
+    for (int rep = -1; rep < options.reps; ++rep) {
+      executor.reset();
+      const auto start = std::chrono::steady_clock::now();
+      executor.forward(prompt);
+      const double elapsed = seconds_since(start);
+      pp_flops = executor.last_step().flops;
+      if (rep >= 0) pp_rates.push_back(static_cast<double>(options.prompt) / elapsed);
+    }
+  }
+  // tg: single-token steps from an empty context.
+  std::vector<double> tg_rates;
+  if (options.generate > 0) {
+    const std::vector<int32_t> ids = bench_tokens(options.generate, loaded.config.vocab_size);
+    for (int rep = -1; rep < options.reps; ++rep) {
+      executor.reset();
+      const auto start = std::chrono::steady_clock::now();
+      for (int32_t id : ids) executor.forward(std::span<const int32_t>(&id, 1));
+      const double elapsed = seconds_since(start);
+      if (rep >= 0) tg_rates.push_back(static_cast<double>(options.generate) / elapsed);
+    }
+  }
+
+  // Limits.
+  const double weight_bytes = weight_bytes_per_token(loaded);
+  const double kv_row_bytes = static_cast<double>(loaded.config.kv_bytes_per_token(4));  // fp32 cache
+  const double mean_context = (static_cast<double>(options.generate) + 1) / 2;
+  const double tg_bytes = weight_bytes + kv_row_bytes * mean_context;
+  const double bandwidth = bandwidth_gbps * 1e9;
+  const double tg_bound = bandwidth > 0 ? bandwidth / tg_bytes : 0;
+  const double pp_flops_per_token = options.prompt > 0 ? pp_flops / static_cast<double>(options.prompt) : 0;
+  const double pp_bound = pp_flops_per_token > 0 ? peak.gflops * 1e9 / pp_flops_per_token : 0;
+  const Stats pp = pp_rates.empty() ? Stats{} : stats_of(pp_rates);
+  const Stats tg = tg_rates.empty() ? Stats{} : stats_of(tg_rates);
+  const std::string precision = options.precision.empty() ? "as stored" : options.precision;
+
+  if (options.json) {
+    nlohmann::json out = {
+        {"model", loaded.name},
+        {"source", loaded.source},
+        {"synthetic", loaded.synthetic},
+        {"precision", precision},
+        {"threads", executor.threads()},
+        {"simd", std::string(exec::simd::simd_kernels().name)},
+        {"reps", options.reps},
+        {"machine",
+         {{"cpu", host.model_name},
+          {"memory_bandwidth_gbps", bandwidth_gbps},
+          {"host_detect_read_gbps", host.dram_read_gbps},
+          {"exec_read_gbps", exec_read.gbps},
+          {"peak_fma_gflops", peak.gflops},
+          {"peak_fma_threads", peak.threads}}},
+    };
+    if (!pp_rates.empty()) {
+      out["pp"] = {{"tokens", options.prompt},
+                   {"tokens_per_second", pp.mean},
+                   {"sd", pp.sd},
+                   {"flops_per_token", pp_flops_per_token},
+                   {"bound_tokens_per_second", pp_bound},
+                   {"fraction_of_peak", pp.mean / pp_bound},
+                   {"gflops", pp.mean * pp_flops_per_token / 1e9}};
+    }
+    if (!tg_rates.empty()) {
+      out["tg"] = {{"tokens", options.generate},
+                   {"tokens_per_second", tg.mean},
+                   {"sd", tg.sd},
+                   {"bytes_per_token", tg_bytes},
+                   {"bound_tokens_per_second", tg_bound},
+                   {"fraction_of_bandwidth", tg_bound > 0 ? tg.mean / tg_bound : 0},
+                   {"gbps", tg.mean * tg_bytes / 1e9}};
+    }
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  fmt::print(
+      "machine: {} | {} threads | simd {} | memory read {:.1f} GB/s (host probe {:.1f}, exec probe {:.1f}) | "
+      "peak fp32 FMA {:.1f} GFLOP/s\n",
+      host.model_name, executor.threads(), exec::simd::simd_kernels().name, bandwidth_gbps,
+      host.dram_read_gbps, exec_read.gbps, peak.gflops);
+  fmt::print("model: {} ({}) | precision {} | {:.1f} MB of weights read per decode token\n", loaded.name,
+             loaded.source, precision, weight_bytes / 1e6);
+  if (loaded.synthetic) fmt::print("note: synthetic weights (same shapes and bytes as the real model)\n");
+  fmt::print("| {:<8} | {:>18} | {:>14} | {:>22} |\n", "test", "t/s", "bound t/s", "fraction of limit");
+  if (!pp_rates.empty()) {
+    fmt::print("| {:<8} | {:>9.2f} ± {:<6.2f} | {:>14.2f} | {:>6.1f}% of peak FMA     |\n",
+               fmt::format("pp{}", options.prompt), pp.mean, pp.sd, pp_bound, 100 * pp.mean / pp_bound);
+  }
+  if (!tg_rates.empty()) {
+    fmt::print("| {:<8} | {:>9.2f} ± {:<6.2f} | {:>14.2f} | {:>6.1f}% of bandwidth    |\n",
+               fmt::format("tg{}", options.generate), tg.mean, tg.sd, tg_bound,
+               tg_bound > 0 ? 100 * tg.mean / tg_bound : 0.0);
+  }
+}
+
+void setup_bench(CLI::App& app) {
+  auto options = std::make_shared<BenchOptions>();
+  CLI::App* command = app.add_subcommand(
+      "bench", "Measure prompt (pp) and generation (tg) speed on this machine vs its limits");
+  command->footer(
+      "Examples:\n"
+      "  xpusim bench --model smollm2-135m --chip host\n"
+      "  xpusim bench --model llama-3.2-1b -p 512 -n 128 --precision q4_0 --reps 3 --json\n"
+      "pp<P> and tg<N> follow llama-bench: P prompt tokens in one pass, N single-token steps, empty "
+      "context.");
+  command->add_option("--model,-m", options->model, "Preset name, checkpoint folder or .gguf")
+      ->capture_default_str();
+  command
+      ->add_option("--chip", options->chip,
+                   "host (this machine) or cuda (its NVIDIA GPU, when built with CUDA)")
+      ->capture_default_str();
+  command->add_option("-p,--prompt-tokens", options->prompt, "Prompt tokens of the pp test (0 = skip)")
+      ->capture_default_str();
+  command->add_option("-n,--gen-tokens", options->generate, "Generated tokens of the tg test (0 = skip)")
+      ->capture_default_str();
+  command->add_option("--precision", options->precision,
+                      "Quantize linear weights into this number format first (xpusim quant --list)");
+  command->add_option("--threads", options->threads, "Worker threads, 0 = one per core")
+      ->capture_default_str();
+  command->add_option("--reps,-r", options->reps, "Timed repetitions of each test")->capture_default_str();
+  command->add_flag("--json", options->json, "Print one JSON object");
+  command->callback([options] { run_bench(*options); });
+}
+
+}  // namespace
+
+XPUSIM_REGISTER_COMMAND(setup_bench);
+
+}  // namespace xpusim::cli

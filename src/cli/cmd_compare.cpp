@@ -1,0 +1,166 @@
+// `xpusim compare`: one model on several chips, one row per chip (TTFT, TPOT, tokens/s, tokens/J, energy per
+// token by component, utilization, bound), a plain-language explanation of who wins and why, and optionally
+// JSON, CSV or a self-contained HTML report. With real weights in the model cache the model's answer to a
+// fixed prompt is generated once on the host (greedy) and shown once: every chip runs the same numerics.
+// With no arguments: smollm2-135m on one preset per family plus the unified engine (the README's first
+// command).
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
+#include "chips/loader.h"
+#include "cli/command.h"
+#include "cli/targets.h"
+#include "core/error.h"
+#include "exec/executor.h"
+#include "model/loader.h"
+#include "model/presets.h"
+#include "numerics/format_table.h"
+#include "report/compare_data.h"
+#include "report/html.h"
+#include "report/progress.h"
+#include "report/table.h"
+#include "runtime/generate.h"
+
+namespace xpusim::cli {
+namespace {
+
+constexpr const char* kDefaultChips = "cpu-host,gpu-h100-sxm,tpu-v5e,npu-apple-m4,lpu-groq,ue-ku5p";
+constexpr const char* kPrompt = "What is the capital of France?";
+constexpr int64_t kGeneratedTokens = 32;
+
+struct CompareOptions {
+  std::string model = "smollm2-135m";
+  std::string chips = kDefaultChips;
+  std::string precision;
+  int64_t batch = 1, prompt_len = 128, gen_len = 128;
+  bool json = false, csv = false, quiet = false;
+  std::string html;
+};
+
+std::vector<std::string> split_names(const std::string& list) {
+  std::vector<std::string> names;
+  std::stringstream stream(list);
+  std::string name;
+  while (std::getline(stream, name, ','))
+    if (!name.empty()) names.push_back(name);
+  if (names.empty()) fail("--chips: give at least one chip name (see `xpusim chips`)");
+  return names;
+}
+
+// The model's config, and its generated answer when real weights are at hand. A preset whose checkpoint is
+// not in the cache is timed from its config alone (synthetic weights would make the text noise and cost
+// memory).
+model::ModelConfig prepare_model(const CompareOptions& options, report::CompareReport& out) {
+  const auto preset = model::find_preset(options.model);
+  if (preset && !model::find_cached_checkpoint(*preset)) {
+    out.model = options.model;
+    out.model_source = "config only (real weights not in the model cache: no text generated)";
+    out.params = preset->config.param_count();
+    return preset->config;
+  }
+  model::LoadedModel loaded = model::load_model(options.model);
+  out.model = loaded.name;
+  out.model_source = loaded.source;
+  out.params = loaded.config.param_count();
+  if (loaded.synthetic) return loaded.config;
+  runtime::TextCodec codec = runtime::TextCodec::for_model(loaded);
+  const std::vector<int32_t> prompt_ids = codec.encode_chat(kPrompt);
+  runtime::GenerateOptions generate_options;
+  generate_options.max_tokens = kGeneratedTokens;
+  generate_options.sampling.temperature = 0;
+  generate_options.stop_ids = codec.stop_ids(loaded.config);
+  exec::Executor executor(loaded.config, loaded.weights,
+                          exec::ExecOptions{0, static_cast<int64_t>(prompt_ids.size()) + kGeneratedTokens});
+  out.prompt = kPrompt;
+  out.generated_text = runtime::generate(executor, codec, prompt_ids, generate_options).text;
+  return loaded.config;
+}
+
+void run_compare(const CompareOptions& options) {
+  if (options.json && options.csv) fail("give either --json or --csv, not both");
+  if (options.batch < 1) fail("--batch must be >= 1 (got {})", options.batch);
+  if (options.prompt_len < 1) fail("--prompt-len must be >= 1 (got {})", options.prompt_len);
+  if (options.gen_len < 1) fail("--gen-len must be >= 1 (got {})", options.gen_len);
+  if (!options.precision.empty() && !numerics::format_from_name(options.precision))
+    fail("--precision: unknown format '{}'; known: {}", options.precision, numerics::format_names_joined());
+  // Chips first: a typo in --chips fails before the model is loaded.
+  std::vector<chips::ChipSpec> chip_list;
+  for (const std::string& name : split_names(options.chips)) chip_list.push_back(chips::load_chip(name));
+
+  report::CompareReport result;
+  result.precision = options.precision;
+  result.shape = {options.batch, options.prompt_len, options.gen_len};
+  report::ProgressBar progress(!options.quiet && report::ProgressBar::stderr_is_terminal(), "compare");
+  progress.update(0, chip_list.size() + 1, "loading " + options.model);
+  const model::ModelConfig config = prepare_model(options, result);
+  report::run_compare(result, chip_list, config, make_target_cost_model,
+                      [&](size_t done, size_t total, const std::string& chip) {
+                        progress.update(done + 1, total + 1, chip);
+                      });
+  progress.finish();
+
+  if (!options.html.empty()) {
+    report::HtmlReport html;
+    html.title = fmt::format("xpusim compare: {} on {} chips", result.model, chip_list.size());
+    html.compare = result;
+    report::write_html(html, options.html);
+    if (!options.quiet) fmt::print(stderr, "HTML report written to {}\n", options.html);
+  }
+  if (options.json) {
+    fmt::print("{}\n", report::to_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    return;
+  }
+  if (options.csv) {
+    fmt::print("{}", report::to_csv(result));
+    return;
+  }
+  fmt::print("{} ({} parameters) | batch {}, prompt {}, generate {} | precision {}\n", result.model,
+             result.params, options.batch, options.prompt_len, options.gen_len,
+             options.precision.empty() ? "each chip's default" : options.precision);
+  fmt::print("{}\n", report::format_table(result, isatty(STDOUT_FILENO) == 1));
+  for (const std::string& line : report::explain(result)) fmt::print("{}\n", line);
+  if (!result.generated_text.empty())
+    fmt::print("\nThe model's answer to \"{}\" (greedy, same numerics on every chip):\n{}\n", result.prompt,
+               result.generated_text);
+  else if (!options.quiet)
+    fmt::print("\nweights: {}\n", result.model_source);
+}
+
+void setup_compare(CLI::App& app) {
+  auto options = std::make_shared<CompareOptions>();
+  CLI::App* command =
+      app.add_subcommand("compare", "Time one model on several chips and explain who wins and why");
+  command->footer(
+      "Examples:\n"
+      "  xpusim compare\n"
+      "  xpusim compare --model llama-3.2-1b --chips gpu-h100-sxm,tpu-v5e,lpu-groq --prompt-len 512\n"
+      "  xpusim compare --precision fp8-e4m3 --json\n"
+      "  xpusim compare --html report.html");
+  command
+      ->add_option("--model,-m", options->model,
+                   "Preset name (see `xpusim models`), checkpoint folder or .gguf")
+      ->capture_default_str();
+  command->add_option("--chips", options->chips, "Comma-separated chip presets or .toml paths (xpusim chips)")
+      ->capture_default_str();
+  command->add_option("--precision", options->precision,
+                      "Weight number format for every chip (xpusim quant --list); default: each chip's own");
+  command->add_option("--batch", options->batch, "Identical requests run together")->capture_default_str();
+  command->add_option("--prompt-len", options->prompt_len, "Prompt tokens per request")
+      ->capture_default_str();
+  command->add_option("--gen-len", options->gen_len, "Generated tokens per request")->capture_default_str();
+  command->add_flag("--json", options->json, "Print one JSON object, nothing else on stdout");
+  command->add_flag("--csv", options->csv, "Print the table as CSV, nothing else on stdout");
+  command->add_option("--html", options->html, "Also write a self-contained HTML report to this file");
+  command->add_flag("--quiet,-q", options->quiet, "No progress bar or notes");
+  command->callback([options] { run_compare(*options); });
+}
+
+}  // namespace
+
+XPUSIM_REGISTER_COMMAND(setup_compare);
+
+}  // namespace xpusim::cli

@@ -1,0 +1,174 @@
+// `xpusim serve-sim`: what would chip C serve? A workload (Poisson arrivals, ShareGPT-like lengths, shared
+// prompts, parallel sampling or a JSONL trace) replayed through the continuous-batching scheduler and the
+// paged (or contiguous) KV allocator, each step timed by the chip's cost model. Prints vLLM-style metrics;
+// --json prints one object (with the time series) and nothing else.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+
+#include "chips/loader.h"
+#include "cli/command.h"
+#include "cli/targets.h"
+#include "core/error.h"
+#include "model/loader.h"
+#include "serving/simulator.h"
+
+namespace xpusim::cli {
+namespace {
+
+struct ServeSimOptions {
+  std::string model = "smollm2-135m";
+  std::string chip;
+  std::string precision;
+  serving::WorkloadSpec workload;
+  std::string kv = "paged";
+  std::string policy = "fcfs";
+  int64_t block_size = 16;
+  int64_t kv_capacity = 0;  // 0 = from the chip's plan
+  int64_t max_batched_tokens = 2048;
+  int64_t max_running = 256;
+  int64_t max_model_len = 0;  // 0 = the model's context
+  bool no_prefix_caching = false;
+  bool json = false;
+};
+
+model::ModelConfig config_for(const std::string& name) {
+  if (auto preset = model::find_preset(name)) return preset->config;
+  return model::load_model(name).config;  // a checkpoint path
+}
+
+void print_stats(const char* name, const serving::LatencyStats& s) {
+  fmt::print("  {:<5} mean {:9.2f} ms | p50 {:9.2f} | p90 {:9.2f} | p99 {:9.2f}\n", name, s.mean * 1e3,
+             s.p50 * 1e3, s.p90 * 1e3, s.p99 * 1e3);
+}
+
+void run_serve_sim(const ServeSimOptions& options) {
+  if (options.chip.empty()) fail("--chip is required (see `xpusim chips`)");
+  const model::ModelConfig config = config_for(options.model);
+  const chips::ChipSpec chip = chips::load_chip(options.chip);
+  std::unique_ptr<chips::CostModel> cost = make_target_cost_model(chip, config, options.precision);
+  const chips::SystemPlan& plan = cost->plan();
+
+  serving::ServeSimOptions sim;
+  sim.kv.policy = serving::kv_policy_from_name(options.kv);
+  sim.kv.block_size = options.block_size;
+  sim.kv.prefix_caching = !options.no_prefix_caching;
+  sim.kv.capacity_tokens = options.kv_capacity > 0
+                               ? options.kv_capacity
+                               : static_cast<int64_t>(std::floor(plan.kv_capacity_tokens));
+  if (sim.kv.capacity_tokens < 1) {
+    fail("chip {}: no memory left for the KV cache after {:.2f} GB of weights", chip.name,
+         plan.weight_bytes / 1e9);
+  }
+  sim.scheduler.max_batched_tokens = options.max_batched_tokens;
+  sim.scheduler.max_running = options.max_running;
+  sim.scheduler.max_model_len = options.max_model_len > 0 ? options.max_model_len : config.max_positions;
+  sim.scheduler.policy = serving::schedule_policy_from_name(options.policy);
+  serving::WorkloadSpec workload = options.workload;
+  workload.vocab_size = config.vocab_size;
+
+  const auto wall_start = std::chrono::steady_clock::now();
+  const auto requests = serving::make_workload(workload);
+  serving::ServeSimResult result = serving::simulate_serving(requests, *cost, sim);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+
+  if (options.json) {
+    nlohmann::json out = serving::to_json(result);
+    out["model"] = options.model;
+    out["chip"] = chip.name;
+    out["workload"] = workload.kind;
+    out["rate"] = workload.rate;
+    out["block_size"] = sim.kv.block_size;
+    out["max_batched_tokens"] = sim.scheduler.max_batched_tokens;
+    out["max_running_limit"] = sim.scheduler.max_running;
+    out["kv_bytes_per_token"] = plan.kv_bytes_per_token;
+    out["wall_s"] = wall;
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  fmt::print(
+      "serve-sim: {} on {} | workload {} at {} req/s, {} requests | KV {} ({} tokens, block {}) | budget "
+      "{} tokens, {} seqs\n",
+      options.model, chip.name, workload.kind, workload.rate, workload.requests, result.allocator,
+      result.kv_capacity_tokens, sim.kv.block_size, sim.scheduler.max_batched_tokens,
+      sim.scheduler.max_running);
+  fmt::print("  completed {} / {} ({} rejected) in {:.2f} s simulated, {} steps ({:.2f} s wall)\n",
+             result.completed, result.requests, result.rejected, result.duration_s, result.steps, wall);
+  for (const std::string& why : result.rejections) fmt::print("  rejected: {}\n", why);
+  fmt::print("  throughput {:.2f} req/s | {:.1f} output tok/s | {:.1f} total tok/s\n",
+             result.request_throughput, result.output_tokens_per_s, result.total_tokens_per_s);
+  print_stats("TTFT", result.ttft_s);
+  print_stats("TPOT", result.tpot_s);
+  print_stats("ITL", result.itl_s);
+  print_stats("E2E", result.e2e_s);
+  fmt::print(
+      "  batch: max {} seqs, mean {:.1f} | KV usage {:.1f} % | KV holding real tokens {:.1f} % of reserved\n",
+      result.max_running, result.mean_running, 100 * result.mean_kv_usage, 100 * result.mean_kv_utilization);
+  fmt::print("  preemptions {} | prefix-cache hit rate {:.1f} % | copy-on-write {}\n", result.preemptions,
+             100 * result.prefix_hit_rate, result.copy_on_writes);
+}
+
+void setup_serve_sim(CLI::App& app) {
+  auto options = std::make_shared<ServeSimOptions>();
+  CLI::App* command =
+      app.add_subcommand("serve-sim", "Simulate serving a request workload on a chip (vLLM-style)");
+  command->footer(
+      "Examples:\n"
+      "  xpusim serve-sim --model llama-3.2-1b --chip gpu-h100-sxm --workload sharegpt --rate 8 --requests "
+      "1000\n"
+      "  xpusim serve-sim --chip gpu-h100-sxm --workload shared-prefix --prefix-len 1024 --kv paged --json\n"
+      "  xpusim serve-sim --chip gpu-h100-sxm --workload trace:requests.jsonl --kv contiguous\n"
+      "Workloads and their length laws: docs/serving.md.");
+  command->add_option("--model,-m", options->model, "Preset name or checkpoint")->capture_default_str();
+  command->add_option("--chip,-c", options->chip, "Chip preset or TOML file")->required();
+  command->add_option("--precision", options->precision, "Weight format (empty: the chip's default)");
+  command
+      ->add_option("--workload,-w", options->workload.kind,
+                   "sharegpt | alpaca | fixed | shared-prefix | parallel | trace:PATH")
+      ->capture_default_str();
+  command->add_option("--rate,-r", options->workload.rate, "Requests per second (Poisson); 0 = all at once")
+      ->capture_default_str();
+  command
+      ->add_option("--burstiness", options->workload.burstiness, "Gamma shape of arrival gaps (1 = Poisson)")
+      ->capture_default_str();
+  command->add_option("--requests,-n", options->workload.requests, "Number of requests")
+      ->capture_default_str();
+  command->add_option("--seed", options->workload.seed, "Workload seed")->capture_default_str();
+  command
+      ->add_option("--max-tokens", options->workload.max_tokens,
+                   "Per-request max_tokens (the reservation cap)")
+      ->capture_default_str();
+  command->add_option("--input-len", options->workload.input_len, "fixed: prompt tokens")
+      ->capture_default_str();
+  command->add_option("--output-len", options->workload.output_len, "fixed: output tokens")
+      ->capture_default_str();
+  command->add_option("--prefix-len", options->workload.prefix_len, "shared-prefix: system prompt tokens")
+      ->capture_default_str();
+  command->add_option("--samples", options->workload.n, "parallel: samples per request (n)")
+      ->capture_default_str();
+  command->add_option("--kv", options->kv, "paged | contiguous")->capture_default_str();
+  command->add_option("--block-size", options->block_size, "Paged KV block size in tokens")
+      ->capture_default_str();
+  command
+      ->add_option("--kv-capacity", options->kv_capacity, "KV tokens (0 = what the chip holds after weights)")
+      ->capture_default_str();
+  command->add_flag("--no-prefix-caching", options->no_prefix_caching, "Turn the prefix cache off");
+  command->add_option("--max-batched-tokens", options->max_batched_tokens, "Token budget per step")
+      ->capture_default_str();
+  command->add_option("--max-running", options->max_running, "Most sequences per step")
+      ->capture_default_str();
+  command->add_option("--max-model-len", options->max_model_len, "Context limit (0 = the model's)")
+      ->capture_default_str();
+  command->add_option("--policy", options->policy, "fcfs | priority")->capture_default_str();
+  command->add_flag("--json", options->json, "Print one JSON object (with the time series), nothing else");
+  command->callback([options] { run_serve_sim(*options); });
+}
+
+}  // namespace
+
+XPUSIM_REGISTER_COMMAND(setup_serve_sim);
+
+}  // namespace xpusim::cli

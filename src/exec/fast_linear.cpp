@@ -1,0 +1,151 @@
+#include "exec/fast_linear.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <vector>
+
+#include "core/dtype.h"
+#include "exec/kernels.h"
+#include "numerics/tensor_codec.h"
+
+namespace xpusim::exec {
+namespace {
+
+using simd::kPanelRows;
+
+// Depth of one packed slice: 256 x 64 fp32 = 64 KiB, resident in L2 while every token block streams by.
+constexpr int64_t kDepthBlock = 256;
+
+// The stored bytes of row `row` of a GGUF / safetensors dtype (not NUMERICS).
+const uint8_t* stored_row(const model::TensorView& weight, int64_t row) {
+  const DTypeInfo& info = dtype_info(weight.dtype);
+  const size_t row_bytes =
+      static_cast<size_t>(weight.row_elements() / info.block_elements) * info.block_bytes;
+  return reinterpret_cast<const uint8_t*>(weight.data) + static_cast<size_t>(row) * row_bytes;
+}
+
+const uint8_t* numerics_row(const model::TensorView& weight, int64_t row) {
+  const size_t row_bytes =
+      numerics::row_bytes(weight.numerics_format, static_cast<size_t>(weight.row_elements()));
+  return reinterpret_cast<const uint8_t*>(weight.data) + static_cast<size_t>(row) * row_bytes;
+}
+
+const uint8_t* row_bytes_at(const model::TensorView& weight, int64_t row) {
+  return weight.dtype == DType::NUMERICS ? numerics_row(weight, row) : stored_row(weight, row);
+}
+
+void gemv_rows(const model::TensorView& weight, const float* bias, const float* x, int64_t n, float* y,
+               int64_t row_begin, int64_t row_end, const simd::SimdKernels& kernels) {
+  const int64_t in = weight.row_elements(), out = weight.rows();
+  const bool stored = weight.dtype != DType::NUMERICS;
+  // Fused numerics rows need whole blocks (no padded last block): the dot reads exactly `in` values.
+  const int64_t block =
+      stored ? 32 : static_cast<int64_t>(numerics::format_row(weight.numerics_format).block_elements);
+  const simd::FusedDot fused = stored            ? simd::fused_dot(kernels, weight.dtype)
+                               : in % block == 0 ? simd::fused_dot_numerics(kernels, weight.numerics_format)
+                                                 : nullptr;
+  // Rows of 2-byte floats: stored bf16 / f16, or numerics-packed bf16 / fp16 where the level's dots are
+  // exact.
+  const bool bf16_row = stored ? weight.dtype == DType::BF16
+                               : kernels.exact_dots && weight.numerics_format == numerics::Format::BF16;
+  const bool f16_row = stored ? weight.dtype == DType::F16
+                              : kernels.exact_dots && weight.numerics_format == numerics::Format::FP16;
+  std::vector<float> scratch;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const float b = bias ? bias[r] : 0.0f;
+    if (fused) {
+      const uint8_t* row = row_bytes_at(weight, r);
+      for (int64_t t = 0; t < n; ++t) y[t * out + r] = fused(row, x + t * in, in / block) + b;
+    } else if ((bf16_row || f16_row) && reinterpret_cast<uintptr_t>(row_bytes_at(weight, r)) % 2 == 0) {
+      const auto* row = reinterpret_cast<const uint16_t*>(row_bytes_at(weight, r));
+      const auto dot = bf16_row ? kernels.dot_bf16 : kernels.dot_f16;
+      for (int64_t t = 0; t < n; ++t) y[t * out + r] = dot(row, x + t * in, in) + b;
+    } else {
+      if (scratch.empty()) scratch.resize(static_cast<size_t>(in));
+      const float* w = weight_row(weight, r, scratch.data());
+      for (int64_t t = 0; t < n; ++t) y[t * out + r] = kernels.dot_f32(x + t * in, w, in) + b;
+    }
+  }
+}
+
+// Rows decoded together before being transposed into the panel: 16 rows x 16 columns is one tile of the
+// transpose (16 cache lines in, 16 out, all resident in L1).
+constexpr int64_t kRowGroup = 16;
+
+// Panels are claimed one at a time from a shared counter, so a thread slowed by another process does not hold
+// up the step (each panel's result does not depend on which thread computes it).
+void gemm_panels(const model::TensorView& weight, const float* bias, const float* x, int64_t n, float* y,
+                 std::atomic<int64_t>& next_panel, int64_t panels, const simd::SimdKernels& kernels) {
+  const int64_t in = weight.row_elements(), out = weight.rows();
+  std::vector<float> rows_buffer(static_cast<size_t>(kRowGroup * in));
+  // bf16 rows (stored, or numerics bf16: the same bytes) widen with SIMD; other dtypes decode via weight_row.
+  const bool bf16_rows = weight.dtype == DType::BF16 || (weight.dtype == DType::NUMERICS &&
+                                                         weight.numerics_format == numerics::Format::BF16);
+  std::vector<float> packed(static_cast<size_t>(in * kPanelRows));
+  for (int64_t p = next_panel.fetch_add(1); p < panels; p = next_panel.fetch_add(1)) {
+    const int64_t r0 = p * kPanelRows, rows = std::min(kPanelRows, out - r0);
+    for (int64_t g0 = 0; g0 < kPanelRows; g0 += kRowGroup) {
+      // Decode the group's rows (zeros past the last row), then transpose tile by tile.
+      const float* group_rows[kRowGroup];
+      for (int64_t i = 0; i < kRowGroup; ++i) {
+        float* slot = rows_buffer.data() + i * in;
+        if (g0 + i < rows && bf16_rows &&
+            reinterpret_cast<uintptr_t>(row_bytes_at(weight, r0 + g0 + i)) % 2 == 0) {
+          kernels.widen_bf16(reinterpret_cast<const uint16_t*>(row_bytes_at(weight, r0 + g0 + i)), slot, in);
+          group_rows[i] = slot;
+        } else if (g0 + i < rows) {
+          group_rows[i] = weight_row(weight, r0 + g0 + i, slot);
+        } else {
+          std::fill(slot, slot + in, 0.0f);
+          group_rows[i] = slot;
+        }
+      }
+      int64_t k0 = 0;
+      for (; k0 + kRowGroup <= in; k0 += kRowGroup) {
+        const float* tile[kRowGroup];
+        for (int64_t i = 0; i < kRowGroup; ++i) tile[i] = group_rows[i] + k0;
+        kernels.transpose16(tile, packed.data() + k0 * kPanelRows + g0, kPanelRows);
+      }
+      for (int64_t k = k0; k < in; ++k) {
+        float* dst = packed.data() + k * kPanelRows + g0;
+        for (int64_t i = 0; i < kRowGroup; ++i) dst[i] = group_rows[i][k];
+      }
+    }
+    for (int64_t k0 = 0; k0 < in; k0 += kDepthBlock) {
+      const int64_t depth = std::min(kDepthBlock, in - k0);
+      kernels.gemm_panel(x + k0, in, n, packed.data() + k0 * kPanelRows, depth, y + r0, out, rows, k0 > 0);
+    }
+    if (bias) {
+      for (int64_t t = 0; t < n; ++t) {
+        for (int64_t i = 0; i < rows; ++i) y[t * out + r0 + i] += bias[r0 + i];
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void linear_fast(const model::TensorView& weight, const float* bias, const float* x, int64_t n, float* y,
+                 ThreadPool& pool, const simd::SimdKernels& kernels) {
+  if (n < kGemmMinTokens) {
+    pool.parallel_for(weight.rows(), 64, [&](int64_t begin, int64_t end) {
+      gemv_rows(weight, bias, x, n, y, begin, end, kernels);
+    });
+    return;
+  }
+  const int64_t panels = (weight.rows() + kPanelRows - 1) / kPanelRows;
+  std::atomic<int64_t> next_panel{0};
+  pool.parallel_for(std::min<int64_t>(panels, pool.size()), 1, [&](int64_t, int64_t) {
+    gemm_panels(weight, bias, x, n, y, next_panel, panels, kernels);
+  });
+}
+
+// y [n, out] = x [n, in] W^T (+ b).
+void run_linear(const KernelArgs& args) {
+  const float* bias = args.in.size() > 2 ? args.in[2]->weight_f32 : nullptr;
+  linear_fast(*args.in[1]->weight, bias, args.in[0]->f32, args.in[0]->tensor->shape[0], args.out.f32,
+              args.pool, simd::simd_kernels());
+}
+
+}  // namespace xpusim::exec

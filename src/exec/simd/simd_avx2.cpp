@@ -1,0 +1,184 @@
+// AVX2 + FMA level of simd_kernels.h: 8 fp32 lanes. The fp32 dot, bf16/f16 dots and the GEMM micro-kernel
+// (3 tokens x 32 rows, 12 accumulators of the 16 ymm registers, run on each half of a 64-row panel).
+// Quantized GGUF rows are not fused at this level: they are decoded a row at a time (fast_decode.h) and
+// dotted with dot_f32.
+#include <cstring>
+
+#include "exec/simd/simd_kernels.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#define XPUSIM_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+namespace xpusim::exec::simd {
+namespace {
+
+XPUSIM_AVX2 inline float reduce(__m256 v) {
+  const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
+  return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_movehdup_ps(sum2)));
+}
+
+XPUSIM_AVX2 float dot_f32(const float* a, const float* b, int64_t n) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(),
+         acc3 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+    acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), acc2);
+    acc3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), acc3);
+  }
+  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+  float tail = 0.0f;
+  for (; i < n; ++i) tail += a[i] * b[i];
+  return reduce(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3))) + tail;
+}
+
+XPUSIM_AVX2 float dot_bf16(const uint16_t* row, const float* x, int64_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + i));
+    const __m256 w = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw), 16));
+    acc = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + i), acc);
+  }
+  float tail = 0.0f;
+  for (; i < n; ++i) tail += _mm_cvtss_f32(_mm_castsi128_ps(_mm_cvtsi32_si128(row[i] << 16))) * x[i];
+  return reduce(acc) + tail;
+}
+
+XPUSIM_AVX2 float dot_f16(const uint16_t* row, const float* x, int64_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 w = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + i)));
+    acc = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + i), acc);
+  }
+  float tail = 0.0f;
+  for (; i < n; ++i) tail += _cvtsh_ss(row[i]) * x[i];
+  return reduce(acc) + tail;
+}
+
+XPUSIM_AVX2 float fma_burst(int64_t iterations) {
+  __m256 acc[kFmaBurstChains];
+  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+  for (int c = 0; c < kFmaBurstChains; ++c) acc[c] = _mm256_set1_ps(static_cast<float>(c));
+  for (int64_t i = 0; i < iterations; ++i) {
+#pragma GCC unroll 12
+    for (int c = 0; c < kFmaBurstChains; ++c) acc[c] = _mm256_fmadd_ps(acc[c], a, b);
+  }
+  __m256 sum = acc[0];
+  for (int c = 1; c < kFmaBurstChains; ++c) sum = _mm256_add_ps(sum, acc[c]);
+  return reduce(sum);
+}
+
+// Portable loops here: AVX2 machines spend little time packing relative to their slower GEMM.
+void widen_bf16(const uint16_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t bits = static_cast<uint32_t>(src[i]) << 16;
+    std::memcpy(dst + i, &bits, sizeof bits);
+  }
+}
+
+void transpose16(const float* const* src, float* dst, int64_t dst_stride) {
+  for (int64_t c = 0; c < 16; ++c) {
+    for (int64_t r = 0; r < 16; ++r) dst[c * dst_stride + r] = src[r][c];
+  }
+}
+
+XPUSIM_AVX2 void axpy(float a, const float* x, float* y, int64_t n) {
+  const __m256 av = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
+// kTokens tokens x 32 rows (columns [col, col + 32) of the panel); rows_here <= 32 are written.
+template <int kTokens>
+XPUSIM_AVX2 inline void micro_kernel(const float* x, int64_t ldx, const float* panel, int64_t depth, float* y,
+                                     int64_t ldy, int64_t rows_here, bool accumulate) {
+  __m256 acc[kTokens][4];
+  alignas(32) float staging[kTokens][32];
+#pragma GCC unroll 4
+  for (int t = 0; t < kTokens; ++t) {
+    for (int r = 0; r < 32; ++r) staging[t][r] = accumulate && r < rows_here ? y[t * ldy + r] : 0.0f;
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) acc[t][v] = _mm256_load_ps(&staging[t][8 * v]);
+  }
+  for (int64_t k = 0; k < depth; ++k) {
+    const float* w = panel + k * kPanelRows;
+    const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8), w2 = _mm256_loadu_ps(w + 16),
+                 w3 = _mm256_loadu_ps(w + 24);
+#pragma GCC unroll 4
+    for (int t = 0; t < kTokens; ++t) {
+      const __m256 xv = _mm256_broadcast_ss(x + t * ldx + k);
+      acc[t][0] = _mm256_fmadd_ps(w0, xv, acc[t][0]);
+      acc[t][1] = _mm256_fmadd_ps(w1, xv, acc[t][1]);
+      acc[t][2] = _mm256_fmadd_ps(w2, xv, acc[t][2]);
+      acc[t][3] = _mm256_fmadd_ps(w3, xv, acc[t][3]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int t = 0; t < kTokens; ++t) {
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) _mm256_store_ps(&staging[t][8 * v], acc[t][v]);
+    for (int r = 0; r < rows_here; ++r) y[t * ldy + r] = staging[t][r];
+  }
+}
+
+XPUSIM_AVX2 void gemm_panel(const float* x, int64_t ldx, int64_t tokens, const float* panel, int64_t depth,
+                            float* y, int64_t ldy, int64_t rows, bool accumulate) {
+  for (int64_t half = 0; half < kPanelRows && half < rows; half += 32) {
+    const int64_t rows_here = rows - half < 32 ? rows - half : 32;
+    int64_t t = 0;
+    for (; t + 3 <= tokens; t += 3) {
+      micro_kernel<3>(x + t * ldx, ldx, panel + half, depth, y + t * ldy + half, ldy, rows_here, accumulate);
+    }
+    if (tokens - t == 2) {
+      micro_kernel<2>(x + t * ldx, ldx, panel + half, depth, y + t * ldy + half, ldy, rows_here, accumulate);
+    } else if (tokens - t == 1) {
+      micro_kernel<1>(x + t * ldx, ldx, panel + half, depth, y + t * ldy + half, ldy, rows_here, accumulate);
+    }
+  }
+}
+
+constexpr SimdKernels kAvx2 = {.name = "avx2",
+                               .vector_floats = 8,
+                               .exact_dots = false,
+                               .dot_f32 = dot_f32,
+                               .dot_q4_0 = nullptr,
+                               .dot_q4_1 = nullptr,
+                               .dot_q8_0 = nullptr,
+                               .dot_ue_4bit = nullptr,
+                               .dot_mxfp4 = nullptr,
+                               .dot_bf16 = dot_bf16,
+                               .dot_f16 = dot_f16,
+                               .fma_burst = fma_burst,
+                               .widen_bf16 = widen_bf16,
+                               .transpose16 = transpose16,
+                               .attend_keys = nullptr,
+                               .axpy = axpy,
+                               .gemm_panel = gemm_panel};
+
+}  // namespace
+
+const SimdKernels* simd_kernels_avx2() {
+  __builtin_cpu_init();
+  const bool ok =
+      __builtin_cpu_supports("avx2") &&
+      __builtin_cpu_supports("fma");  // every AVX2 / AVX-512 CPU has F16C (not a clang 14 feature name)
+  return ok ? &kAvx2 : nullptr;
+}
+
+}  // namespace xpusim::exec::simd
+
+#else
+
+namespace xpusim::exec::simd {
+const SimdKernels* simd_kernels_avx2() { return nullptr; }
+}  // namespace xpusim::exec::simd
+
+#endif

@@ -1,0 +1,465 @@
+// AVX-512 level of simd_kernels.h (F/BW/VL/DQ + FMA + F16C): 16 fp32 lanes, quantized rows decoded in
+// registers (nibbles / bytes widened to int32 and converted), a 6-token x 64-row GEMM micro-kernel holding
+// 24 accumulators in registers. Every function carries the target attribute, so the file builds with the
+// baseline flags and runs only after the dispatcher saw the features.
+#include "exec/simd/simd_kernels.h"
+#include "numerics/decode.h"
+#include "numerics/scalar_codecs.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// GCC 12's AVX-512 headers self-initialize "undefined" vectors (__m512 __Y = __Y), which -Wuninitialized
+// flags once inlined into target-attribute functions: a known false positive of the headers.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+
+#define XPUSIM_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
+
+namespace xpusim::exec::simd {
+namespace {
+
+constexpr int64_t kQK = 32;
+
+XPUSIM_AVX512 inline float half_at(const uint8_t* p) {
+  uint16_t bits;
+  std::memcpy(&bits, p, sizeof bits);
+  return _cvtsh_ss(bits);
+}
+
+XPUSIM_AVX512 inline __mmask16 tail_mask(int64_t lanes) {
+  return static_cast<__mmask16>(lanes >= 16 ? 0xFFFF : (1u << lanes) - 1u);
+}
+
+// Loaders of 16 weights as fp32 (full or masked), for the one dot loop below.
+struct F32Loader {
+  XPUSIM_AVX512 static __m512 load(const void* p, int64_t i) {
+    return _mm512_loadu_ps(static_cast<const float*>(p) + i);
+  }
+  XPUSIM_AVX512 static __m512 load_masked(const void* p, int64_t i, __mmask16 m) {
+    return _mm512_maskz_loadu_ps(m, static_cast<const float*>(p) + i);
+  }
+};
+struct Bf16Loader {
+  XPUSIM_AVX512 static __m512 load_masked(const void* p, int64_t i, __mmask16 m) {
+    const __m256i raw = _mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(p) + i);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
+  }
+  XPUSIM_AVX512 static __m512 load(const void* p, int64_t i) { return load_masked(p, i, 0xFFFF); }
+};
+struct F16Loader {
+  XPUSIM_AVX512 static __m512 load_masked(const void* p, int64_t i, __mmask16 m) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(p) + i));
+  }
+  XPUSIM_AVX512 static __m512 load(const void* p, int64_t i) { return load_masked(p, i, 0xFFFF); }
+};
+
+// The dot of every row kind at this level: four accumulators over 64-element chunks, a masked tail in 16-lane
+// steps into acc0, one fixed reduction. Weights convert to fp32 exactly (bf16, f16), so a bf16 / f16 row
+// gives exactly decode + dot_f32.
+template <typename Loader>
+XPUSIM_AVX512 inline float dot_exact(const float* x, const void* w, int64_t n) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(),
+         acc3 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), Loader::load(w, i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), Loader::load(w, i + 16), acc1);
+    acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 32), Loader::load(w, i + 32), acc2);
+    acc3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 48), Loader::load(w, i + 48), acc3);
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i), Loader::load_masked(w, i, m), acc0);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
+
+XPUSIM_AVX512 float dot_f32(const float* a, const float* b, int64_t n) {
+  return dot_exact<F32Loader>(a, b, n);
+}
+XPUSIM_AVX512 float dot_bf16(const uint16_t* row, const float* x, int64_t n) {
+  return dot_exact<Bf16Loader>(x, row, n);
+}
+XPUSIM_AVX512 float dot_f16(const uint16_t* row, const float* x, int64_t n) {
+  return dot_exact<F16Loader>(x, row, n);
+}
+
+// q4_0, q4_1 and q8_0 rows give exactly decode (numerics / fast_decode) followed by dot_f32: the same
+// products, the same four accumulators over 64-element chunks (two blocks), the same tail (a last odd block
+// goes to acc0 in two 16-lane steps) and the same final reduction. So numerics-packed q4_0 / q8_0 weights
+// stay bit-identical to their fp32 dequantization on the fused path.
+// 4-bit blocks: the 16 nibble bytes are widened to 16 int32 once; low nibbles are used as they are, high
+// nibbles after one shift. q4_1 looks its values up in a 16-entry table of the block's possible values
+// (computed with the decoder's own arithmetic, so exact) with vpermps, which reads only the low 4 bits of
+// each index.
+XPUSIM_AVX512 inline void q4_0_block(const uint8_t* block, __m512& lo, __m512& hi) {
+  // q - 8 without a float conversion: the bits 0x4B000000 | q are the float 2^23 + q, and subtracting
+  // 2^23 + 8 is exact. ternarylogic 0xEA computes (a & b) | c in one op.
+  const __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2)));
+  const __m512i nibble = _mm512_set1_epi32(0x0F), magic = _mm512_set1_epi32(0x4B000000);
+  const __m512 bias = _mm512_set1_ps(8388616.0f), d = _mm512_set1_ps(half_at(block));
+  const __m512i lo_bits = _mm512_ternarylogic_epi32(q, nibble, magic, 0xEA);
+  const __m512i hi_bits = _mm512_ternarylogic_epi32(_mm512_srli_epi32(q, 4), nibble, magic, 0xEA);
+  lo = _mm512_mul_ps(_mm512_sub_ps(_mm512_castsi512_ps(lo_bits), bias), d);
+  hi = _mm512_mul_ps(_mm512_sub_ps(_mm512_castsi512_ps(hi_bits), bias), d);
+}
+
+// q4_1: q * d + m as fast_decode computes it (a rounded product, then a rounded sum; the explicit-rounding
+// intrinsics keep the compiler from contracting them into one FMA).
+XPUSIM_AVX512 inline void q4_1_block(const uint8_t* block, __m512& lo, __m512& hi) {
+  constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  const __m512 levels = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512 table =
+      _mm512_add_round_ps(_mm512_mul_round_ps(levels, _mm512_set1_ps(half_at(block)), kRound),
+                          _mm512_set1_ps(half_at(block + 2)), kRound);
+  const __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 4)));
+  lo = _mm512_permutexvar_ps(q, table);
+  hi = _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), table);
+}
+
+XPUSIM_AVX512 inline void q8_0_block(const uint8_t* block, __m512& lo, __m512& hi) {
+  const __m512 d = _mm512_set1_ps(half_at(block));
+  lo = _mm512_mul_ps(
+      _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2)))),
+      d);
+  hi = _mm512_mul_ps(
+      _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 18)))),
+      d);
+}
+
+template <int kBlockBytes, void (*kDecode)(const uint8_t*, __m512&, __m512&)>
+XPUSIM_AVX512 inline float dot_blocks_exact(const uint8_t* row, const float* x, int64_t blocks) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(),
+         acc3 = _mm512_setzero_ps();
+  int64_t b = 0;
+  for (; b + 2 <= blocks; b += 2, row += 2 * kBlockBytes, x += 2 * kQK) {
+    __m512 w0, w1, w2, w3;
+    kDecode(row, w0, w1);
+    kDecode(row + kBlockBytes, w2, w3);
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(x), w0, acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 16), w1, acc1);
+    acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 32), w2, acc2);
+    acc3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 48), w3, acc3);
+  }
+  if (b < blocks) {
+    __m512 w0, w1;
+    kDecode(row, w0, w1);
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(x), w0, acc0);
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 16), w1, acc0);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
+
+XPUSIM_AVX512 float dot_q4_0(const uint8_t* row, const float* x, int64_t blocks) {
+  return dot_blocks_exact<18, q4_0_block>(row, x, blocks);
+}
+
+XPUSIM_AVX512 float dot_q4_1(const uint8_t* row, const float* x, int64_t blocks) {
+  return dot_blocks_exact<20, q4_1_block>(row, x, blocks);
+}
+
+// Numerics 4-bit blocks: element 2i is the low nibble of byte i. 16 bytes widen to 16 int32; the low and
+// high nibbles look up the block's 16-value table (even and odd elements), then two two-source permutes
+// interleave them back into elements 0..15 and 16..31.
+XPUSIM_AVX512 inline void interleaved_nibbles(const uint8_t* bytes, __m512 table, __m512& first,
+                                              __m512& second) {
+  const __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes)));
+  const __m512 even = _mm512_permutexvar_ps(q, table);
+  const __m512 odd = _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), table);
+  const __m512i low_half = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i high_half = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  first = _mm512_permutex2var_ps(even, low_half, odd);
+  second = _mm512_permutex2var_ps(even, high_half, odd);
+}
+
+// f32 -> bf16 -> f32 with round-to-nearest-even (numerics' to_bf16 for finite values and infinities).
+XPUSIM_AVX512 inline __m512 round_to_bf16(__m512 v) {
+  const __m512i bits = _mm512_castps_si512(v);
+  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+  const __m512i rounded = _mm512_add_epi32(_mm512_add_epi32(bits, _mm512_set1_epi32(0x7FFF)), odd);
+  return _mm512_castsi512_ps(_mm512_and_si512(rounded, _mm512_set1_epi32(static_cast<int>(0xFFFF0000u))));
+}
+
+// ue-int4 / ue-fp4 / ue-if4 (ue_formats.cpp): bf16 scale; its sign picks INT4 levels (n ^ 8) - 8 or E2M1;
+// value = to_bf16(level * |scale|). One block = 64 values = one 64-element chunk of the dot order.
+XPUSIM_AVX512 float dot_ue_4bit(const uint8_t* row, const float* x, int64_t blocks) {
+  const __m512 int_levels = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
+  const __m512 fp4_levels = _mm512_loadu_ps(numerics::kE2M1Values.data());
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(),
+         acc3 = _mm512_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b, row += 34, x += 64) {
+    uint16_t scale_bits;
+    std::memcpy(&scale_bits, row, 2);
+    const __m512 levels = (scale_bits & 0x8000u) ? int_levels : fp4_levels;
+    const __m512 magnitude =
+        _mm512_set1_ps(numerics::bf16_to_f32(static_cast<uint16_t>(scale_bits & 0x7FFFu)));
+    const __m512 table = round_to_bf16(_mm512_mul_ps(levels, magnitude));
+    __m512 w0, w1, w2, w3;
+    interleaved_nibbles(row + 2, table, w0, w1);
+    interleaved_nibbles(row + 18, table, w2, w3);
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(x), w0, acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 16), w1, acc1);
+    acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 32), w2, acc2);
+    acc3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 48), w3, acc3);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
+
+// mxfp4 (mx_formats.cpp): E8M0 scale byte, value = E2M1(nibble) * 2^(e - 127).
+XPUSIM_AVX512 inline void mxfp4_block(const uint8_t* block, __m512& lo, __m512& hi) {
+  const __m512 table = _mm512_mul_ps(_mm512_loadu_ps(numerics::kE2M1Values.data()),
+                                     _mm512_set1_ps(numerics::decode_e8m0(block[0])));
+  interleaved_nibbles(block + 1, table, lo, hi);
+}
+
+XPUSIM_AVX512 float dot_mxfp4(const uint8_t* row, const float* x, int64_t blocks) {
+  return dot_blocks_exact<17, mxfp4_block>(row, x, blocks);
+}
+
+XPUSIM_AVX512 float dot_q8_0(const uint8_t* row, const float* x, int64_t blocks) {
+  return dot_blocks_exact<34, q8_0_block>(row, x, blocks);
+}
+
+XPUSIM_AVX512 float fma_burst(int64_t iterations) {
+  __m512 acc[kFmaBurstChains];
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  for (int c = 0; c < kFmaBurstChains; ++c) acc[c] = _mm512_set1_ps(static_cast<float>(c));
+  for (int64_t i = 0; i < iterations; ++i) {
+#pragma GCC unroll 12
+    for (int c = 0; c < kFmaBurstChains; ++c) acc[c] = _mm512_fmadd_ps(acc[c], a, b);
+  }
+  __m512 sum = acc[0];
+  for (int c = 1; c < kFmaBurstChains; ++c) sum = _mm512_add_ps(sum, acc[c]);
+  return _mm512_reduce_add_ps(sum);
+}
+
+XPUSIM_AVX512 void widen_bf16(const uint16_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    const __m512i wide = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, src + i));
+    _mm512_mask_storeu_ps(dst + i, m, _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16)));
+  }
+}
+
+// 16 x 16 transpose in registers: 32-bit, 64-bit and 128-bit interleaves, then 256-bit lane swaps (the
+// usual four-stage network; 64 shuffles for 256 elements instead of 256 scalar stores).
+XPUSIM_AVX512 void transpose16(const float* const* src, float* dst, int64_t dst_stride) {
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src[i]);
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+    r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+    r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+    r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+  }
+  // r[4g + j] now holds, in each 128-bit lane L, column 4L + j' of rows 4g..4g+3 (j' = j's column order:
+  // 0, 1, 2, 3 for j = 0, 1, 2, 3). Gather the 128-bit lanes: 0x88 / 0xDD pick lanes (0, 2) / (1, 3).
+  for (int j = 0; j < 4; ++j) {
+    t[j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
+    t[4 + j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
+    t[8 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+    t[12 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
+  }
+  for (int j = 0; j < 4; ++j) {
+    // Columns j, 8 + j (from lanes 0 / 2 of the first picks) and 4 + j, 12 + j (lanes 1 / 3).
+    _mm512_storeu_ps(dst + (j)*dst_stride, _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88));
+    _mm512_storeu_ps(dst + (8 + j) * dst_stride, _mm512_shuffle_f32x4(t[j], t[8 + j], 0xDD));
+    _mm512_storeu_ps(dst + (4 + j) * dst_stride, _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0x88));
+    _mm512_storeu_ps(dst + (12 + j) * dst_stride, _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0xDD));
+  }
+}
+
+// exp(x) for x <= 0 (softmax exponents): Cephes expf polynomial on x - n ln2, times 2^n by scalef (which
+// flushes to 0 far below the normal range). Max relative error ~2e-7 over [-87, 0].
+XPUSIM_AVX512 inline __m512 exp_nonpositive(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(p, n);
+}
+
+// attend_keys for head_dim = 16 * kChunks: q and the output accumulator live in registers; keys go 16 at a
+// time (16 dots, one vector exp, 16 broadcast FMAs into the accumulator per V chunk).
+template <int kChunks>
+XPUSIM_AVX512 void attend_chunks(const float* q, const float* k, const float* v, int64_t stride,
+                                 int64_t count, float scale, float* max, float* sum, float* acc) {
+  __m512 qv[kChunks], out[kChunks];
+  for (int c = 0; c < kChunks; ++c) {
+    qv[c] = _mm512_loadu_ps(q + 16 * c);
+    out[c] = _mm512_loadu_ps(acc + 16 * c);
+  }
+  float m = *max, l = *sum;
+  alignas(64) float tile[16];
+  for (int64_t j0 = 0; j0 < count; j0 += 16) {
+    const int64_t n = count - j0 < 16 ? count - j0 : 16;
+    const __mmask16 valid = tail_mask(n);
+    for (int64_t j = 0; j < n; ++j) {
+      const float* key = k + (j0 + j) * stride;
+      __m512 dot = _mm512_mul_ps(qv[0], _mm512_loadu_ps(key));
+      for (int c = 1; c < kChunks; ++c) dot = _mm512_fmadd_ps(qv[c], _mm512_loadu_ps(key + 16 * c), dot);
+      tile[j] = _mm512_reduce_add_ps(dot);
+    }
+    const __m512 scores = _mm512_mul_ps(_mm512_maskz_load_ps(valid, tile), _mm512_set1_ps(scale));
+    const float tile_max = _mm512_mask_reduce_max_ps(valid, scores);
+    if (tile_max > m) {
+      const float rescale = std::exp(m - tile_max);  // 0 on the first tile (m = -inf)
+      for (int c = 0; c < kChunks; ++c) out[c] = _mm512_mul_ps(out[c], _mm512_set1_ps(rescale));
+      l *= rescale;
+      m = tile_max;
+    }
+    const __m512 p = _mm512_maskz_mov_ps(valid, exp_nonpositive(_mm512_sub_ps(scores, _mm512_set1_ps(m))));
+    l += _mm512_reduce_add_ps(p);
+    _mm512_store_ps(tile, p);
+    for (int64_t j = 0; j < n; ++j) {
+      const float* value = v + (j0 + j) * stride;
+      const __m512 pj = _mm512_set1_ps(tile[j]);
+      for (int c = 0; c < kChunks; ++c) out[c] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(value + 16 * c), out[c]);
+    }
+  }
+  for (int c = 0; c < kChunks; ++c) _mm512_storeu_ps(acc + 16 * c, out[c]);
+  *max = m;
+  *sum = l;
+}
+
+XPUSIM_AVX512 bool attend_keys(const float* q, const float* k, const float* v, int64_t stride, int64_t count,
+                               int64_t d, float scale, float* max, float* sum, float* acc) {
+  switch (d) {
+    case 64:
+      attend_chunks<4>(q, k, v, stride, count, scale, max, sum, acc);
+      return true;
+    case 128:
+      attend_chunks<8>(q, k, v, stride, count, scale, max, sum, acc);
+      return true;
+    default:
+      return false;
+  }
+}
+
+XPUSIM_AVX512 void axpy(float a, const float* x, float* y, int64_t n) {
+  const __m512 av = _mm512_set1_ps(a);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    _mm512_mask_storeu_ps(
+        y + i, m, _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
+  }
+}
+
+// kTokens tokens x 64 rows: 4 * kTokens accumulators; per k step 4 weight loads and kTokens broadcasts.
+template <int kTokens>
+XPUSIM_AVX512 inline void micro_kernel(const float* x, int64_t ldx, const float* panel, int64_t depth,
+                                       float* y, int64_t ldy, int64_t rows, bool accumulate) {
+  __m512 acc[kTokens][4];
+  __mmask16 masks[4];
+  for (int v = 0; v < 4; ++v) masks[v] = rows > 16 * v ? tail_mask(rows - 16 * v) : 0;
+#pragma GCC unroll 8
+  for (int t = 0; t < kTokens; ++t) {
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) {
+      acc[t][v] = accumulate ? _mm512_maskz_loadu_ps(masks[v], y + t * ldy + 16 * v) : _mm512_setzero_ps();
+    }
+  }
+  for (int64_t k = 0; k < depth; ++k) {
+    const float* w = panel + k * kPanelRows;
+    const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16), w2 = _mm512_loadu_ps(w + 32),
+                 w3 = _mm512_loadu_ps(w + 48);
+#pragma GCC unroll 8
+    for (int t = 0; t < kTokens; ++t) {
+      const __m512 xv = _mm512_set1_ps(x[t * ldx + k]);
+      acc[t][0] = _mm512_fmadd_ps(w0, xv, acc[t][0]);
+      acc[t][1] = _mm512_fmadd_ps(w1, xv, acc[t][1]);
+      acc[t][2] = _mm512_fmadd_ps(w2, xv, acc[t][2]);
+      acc[t][3] = _mm512_fmadd_ps(w3, xv, acc[t][3]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int t = 0; t < kTokens; ++t) {
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) _mm512_mask_storeu_ps(y + t * ldy + 16 * v, masks[v], acc[t][v]);
+  }
+}
+
+XPUSIM_AVX512 void gemm_panel(const float* x, int64_t ldx, int64_t tokens, const float* panel, int64_t depth,
+                              float* y, int64_t ldy, int64_t rows, bool accumulate) {
+  constexpr int kBlock = 6;
+  int64_t t = 0;
+  for (; t + kBlock <= tokens; t += kBlock) {
+    micro_kernel<kBlock>(x + t * ldx, ldx, panel, depth, y + t * ldy, ldy, rows, accumulate);
+  }
+  const float* xt = x + t * ldx;
+  float* yt = y + t * ldy;
+  switch (tokens - t) {
+    case 5:
+      micro_kernel<5>(xt, ldx, panel, depth, yt, ldy, rows, accumulate);
+      break;
+    case 4:
+      micro_kernel<4>(xt, ldx, panel, depth, yt, ldy, rows, accumulate);
+      break;
+    case 3:
+      micro_kernel<3>(xt, ldx, panel, depth, yt, ldy, rows, accumulate);
+      break;
+    case 2:
+      micro_kernel<2>(xt, ldx, panel, depth, yt, ldy, rows, accumulate);
+      break;
+    case 1:
+      micro_kernel<1>(xt, ldx, panel, depth, yt, ldy, rows, accumulate);
+      break;
+    default:
+      break;
+  }
+}
+
+constexpr SimdKernels kAvx512 = {.name = "avx512",
+                                 .vector_floats = 16,
+                                 .exact_dots = true,
+                                 .dot_f32 = dot_f32,
+                                 .dot_q4_0 = dot_q4_0,
+                                 .dot_q4_1 = dot_q4_1,
+                                 .dot_q8_0 = dot_q8_0,
+                                 .dot_ue_4bit = dot_ue_4bit,
+                                 .dot_mxfp4 = dot_mxfp4,
+                                 .dot_bf16 = dot_bf16,
+                                 .dot_f16 = dot_f16,
+                                 .fma_burst = fma_burst,
+                                 .widen_bf16 = widen_bf16,
+                                 .transpose16 = transpose16,
+                                 .attend_keys = attend_keys,
+                                 .axpy = axpy,
+                                 .gemm_panel = gemm_panel};
+
+}  // namespace
+
+const SimdKernels* simd_kernels_avx512() {
+  __builtin_cpu_init();
+  const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                  __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+                  __builtin_cpu_supports("fma");
+  return ok ? &kAvx512 : nullptr;
+}
+
+}  // namespace xpusim::exec::simd
+
+#else
+
+namespace xpusim::exec::simd {
+const SimdKernels* simd_kernels_avx512() { return nullptr; }
+}  // namespace xpusim::exec::simd
+
+#endif
