@@ -1,18 +1,20 @@
 // `xpusim engine isa|asm|disasm|exec|trace`: the unified-engine ISA table, assembler, disassembler and
 // simulator (src/engine). exec loads DRAM images, runs one program per engine, dumps DRAM ranges and the
-// counters (--json); trace writes a Chrome/Perfetto JSON and an SVG timeline.
+// counters (--json); trace writes a Chrome/Perfetto JSON, an SVG timeline and (--html) the HTML report.
 #include <fmt/format.h>
 
 #include <fstream>
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/html_timeline.h"
 #include "core/error.h"
 #include "engine/assembler.h"
 #include "engine/isa_docs.h"
 #include "engine/kernels.h"
 #include "engine/simulator.h"
 #include "engine/trace_export.h"
+#include "report/html.h"
 
 namespace xpusim::cli {
 namespace {
@@ -21,7 +23,7 @@ using namespace xpusim::engine;
 
 struct EngineOptions {
   bool markdown = false;
-  std::string input, output, chip = "ue-kintex7", trace_json, trace_svg;
+  std::string input, output, chip = "ue-kintex7", trace_json, trace_svg, html;
   std::vector<std::string> programs, loads, dumps;
   bool json = false, timing_only = false;
   int64_t watchdog = 0;
@@ -56,7 +58,7 @@ void run_exec(const EngineOptions& o, bool tracing) {
     fail("engine exec: {} programs but chip {} has {} engines", o.programs.size(), chip.name, chip.engines);
   RunOptions run_options;
   run_options.functional = !o.timing_only;
-  run_options.record_trace = tracing || !o.trace_json.empty() || !o.trace_svg.empty();
+  run_options.record_trace = tracing || !o.trace_json.empty() || !o.trace_svg.empty() || !o.html.empty();
   run_options.watchdog_cycles = o.watchdog;
   Simulator sim(chip, run_options);
   std::vector<Program> programs;
@@ -87,6 +89,21 @@ void run_exec(const EngineOptions& o, bool tracing) {
   }
   if (!o.trace_json.empty()) write_text(o.trace_json, chrome_trace_json(result, programs, chip));
   if (!o.trace_svg.empty()) write_text(o.trace_svg, svg_timeline(result, programs, chip));
+  if (!o.html.empty()) {
+    report::HtmlReport html;
+    html.title = fmt::format("xpusim engine trace on {}", chip.name);
+    html.timeline = engine_trace_timeline(result, programs, chip);
+    html.parameters = {{"command", tracing ? "engine trace" : "engine exec"},
+                       {"chip", chip.name},
+                       {"clock (MHz)", fmt::format("{}", chip.clock_mhz)},
+                       {"simulation", o.timing_only ? "timing-only" : "functional"},
+                       {"cycles", fmt::format("{}", result.cycles)},
+                       {"time", fmt::format("{:.3f} us", result.seconds * 1e6)},
+                       {"energy", fmt::format("{:.3g} J", result.energy_joules)}};
+    for (size_t i = 0; i < o.programs.size(); ++i)
+      html.parameters.emplace_back(fmt::format("program (engine {})", i), o.programs[i]);
+    report::write_html(html, o.html);
+  }
   if (o.json) {
     fmt::print("{}\n", run_counters_json(result, chip).dump(2));
     return;
@@ -235,6 +252,8 @@ void setup(CLI::App& app) {
     cmd->add_option(tracing ? "-o,--output" : "--trace", options->trace_json,
                     "Chrome/Perfetto trace JSON file");
     cmd->add_option("--svg", options->trace_svg, "SVG timeline file");
+    cmd->add_option("--html", options->html,
+                    "Self-contained HTML report: engine timeline (one track per unit) and run parameters");
     cmd->callback([options, tracing] { run_exec(*options, tracing); });
   }
 }

@@ -33,6 +33,7 @@ struct RunOptions {
   std::string chip;       // ue-* chip: run on the engine simulator (cli/run_engine.h)
   bool timing_only = false;
   std::string trace;
+  std::string html;
 };
 
 bool is_host_chip(std::string_view chip) { return chip.empty() || chip == "host" || chip == "cpu-host"; }
@@ -40,11 +41,12 @@ bool is_host_chip(std::string_view chip) { return chip.empty() || chip == "host"
 void run_run(const RunOptions& options) {
   if (!is_host_chip(options.chip) && !is_cuda_chip(options.chip)) {
     run_on_engine(EngineRunOptions{options.model, options.chip, options.precision, options.prompt,
-                                   options.chat, options.trace, options.max_tokens, options.sampling,
-                                   options.timing_only, options.json});
+                                   options.chat, options.trace, options.html, options.max_tokens,
+                                   options.sampling, options.timing_only, options.json});
     return;
   }
-  if (options.timing_only || !options.trace.empty()) fail("--timing-only and --trace need --chip ue-*");
+  if (options.timing_only || !options.trace.empty() || !options.html.empty())
+    fail("--timing-only, --trace and --html need --chip ue-*");
   const bool on_cuda = is_cuda_chip(options.chip);
   if (on_cuda && !cuda_target_built())
     fail("--chip cuda: this xpusim was built without CUDA (no nvcc found)");
@@ -189,6 +191,9 @@ void setup_run(CLI::App& app) {
       "With --chip: simulate timing without values (same cycles; any preset, no weights needed)");
   command->add_option("--trace", options->trace,
                       "With --chip: write a Chrome/Perfetto trace of the ops here");
+  command->add_option("--html", options->html,
+                      "With --chip ue-*: write a self-contained HTML report (op timeline in cycles per op "
+                      "type, run parameters, generated text)");
   command->add_option("--threads", options->threads, "Worker threads, 0 = one per core")
       ->capture_default_str();
   command->callback([options] { run_run(*options); });

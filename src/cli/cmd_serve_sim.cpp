@@ -1,7 +1,8 @@
 // `xpusim serve-sim`: what would chip C serve? A workload (Poisson arrivals, ShareGPT-like lengths, shared
 // prompts, parallel sampling or a JSONL trace) replayed through the continuous-batching scheduler and the
 // paged (or contiguous) KV allocator, each step timed by the chip's cost model. Prints vLLM-style metrics;
-// --json prints one object (with the time series) and nothing else.
+// --json prints one object (with the time series) and nothing else; --html writes the HTML report (paged and
+// contiguous side by side: the workload is simulated with both allocators).
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,7 @@
 #include "cli/targets.h"
 #include "core/error.h"
 #include "model/loader.h"
+#include "report/html.h"
 #include "serving/simulator.h"
 
 namespace xpusim::cli {
@@ -33,6 +35,7 @@ struct ServeSimOptions {
   int64_t max_model_len = 0;  // 0 = the model's context
   bool no_prefix_caching = false;
   bool json = false;
+  std::string html;  // report file; when set, the workload is also run with the other KV allocator
 };
 
 model::ModelConfig config_for(const std::string& name) {
@@ -43,6 +46,55 @@ model::ModelConfig config_for(const std::string& name) {
 void print_stats(const char* name, const serving::LatencyStats& s) {
   fmt::print("  {:<5} mean {:9.2f} ms | p50 {:9.2f} | p90 {:9.2f} | p99 {:9.2f}\n", name, s.mean * 1e3,
              s.p50 * 1e3, s.p90 * 1e3, s.p99 * 1e3);
+}
+
+report::ServingRun serving_run(const serving::ServeSimResult& result) {
+  report::ServingRun run;
+  run.label = result.allocator;
+  run.ttft_s = result.ttft_samples_s;
+  run.tpot_s = result.tpot_samples_s;
+  for (const serving::ServingSample& sample : result.series) {
+    run.time_s.push_back(sample.time_s);
+    run.kv_utilization.push_back(sample.kv_usage);
+  }
+  return run;
+}
+
+// The HTML report: the chosen allocator's run plus the same requests (same seed) with the other allocator,
+// so paged vs contiguous is visible side by side.
+void write_serving_html(const ServeSimOptions& options, const std::string& chip_name,
+                        const serving::WorkloadSpec& workload,
+                        const std::vector<serving::SimRequest>& requests, chips::CostModel& cost,
+                        const serving::ServeSimOptions& sim, const serving::ServeSimResult& result) {
+  serving::ServeSimOptions other = sim;
+  other.kv.policy =
+      sim.kv.policy == serving::KvPolicy::PAGED ? serving::KvPolicy::CONTIGUOUS : serving::KvPolicy::PAGED;
+  const serving::ServeSimResult other_result = serving::simulate_serving(requests, cost, other);
+  report::HtmlReport html;
+  html.title = fmt::format("xpusim serve-sim: {} on {}", options.model, chip_name);
+  report::ServingSection section;
+  section.chip = chip_name;
+  section.model = options.model;
+  section.workload = fmt::format("{} requests, {} at {} req/s, seed {}", workload.requests, workload.kind,
+                                 workload.rate, workload.seed);
+  section.runs.push_back(serving_run(result));
+  section.runs.push_back(serving_run(other_result));
+  html.serving = std::move(section);
+  html.parameters = {{"command", "serve-sim"},
+                     {"model", options.model},
+                     {"chip", chip_name},
+                     {"workload", workload.kind},
+                     {"rate (req/s)", fmt::format("{}", workload.rate)},
+                     {"requests", fmt::format("{}", workload.requests)},
+                     {"seed", fmt::format("{}", workload.seed)},
+                     {"KV allocator", options.kv + " (report also shows " + other_result.allocator + ")"},
+                     {"KV capacity (tokens)", fmt::format("{}", sim.kv.capacity_tokens)},
+                     {"block size", fmt::format("{}", sim.kv.block_size)},
+                     {"prefix caching", sim.kv.prefix_caching ? "on" : "off"},
+                     {"max batched tokens", fmt::format("{}", sim.scheduler.max_batched_tokens)},
+                     {"max running", fmt::format("{}", sim.scheduler.max_running)},
+                     {"policy", options.policy}};
+  report::write_html(html, options.html);
 }
 
 void run_serve_sim(const ServeSimOptions& options) {
@@ -74,6 +126,7 @@ void run_serve_sim(const ServeSimOptions& options) {
   const auto requests = serving::make_workload(workload);
   serving::ServeSimResult result = serving::simulate_serving(requests, *cost, sim);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  if (!options.html.empty()) write_serving_html(options, chip.name, workload, requests, *cost, sim, result);
 
   if (options.json) {
     nlohmann::json out = serving::to_json(result);
@@ -164,6 +217,11 @@ void setup_serve_sim(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--policy", options->policy, "fcfs | priority")->capture_default_str();
   command->add_flag("--json", options->json, "Print one JSON object (with the time series), nothing else");
+  command->add_option(
+      "--html", options->html,
+      "Write a self-contained HTML report here (TTFT/TPOT distributions, KV usage over time); "
+      "the same requests are also run with the other --kv allocator so it shows paged vs "
+      "contiguous");
   command->callback([options] { run_serve_sim(*options); });
 }
 

@@ -8,11 +8,13 @@
 #include <fstream>
 #include <map>
 
+#include "cli/html_timeline.h"
 #include "compiler/engine_runner.h"
 #include "core/error.h"
 #include "engine/chip_config.h"
 #include "model/loader.h"
 #include "model/presets.h"
+#include "report/html.h"
 #include "runtime/text_codec.h"
 
 namespace xpusim::cli {
@@ -90,11 +92,15 @@ void run_on_engine(const EngineRunOptions& options) {
   std::vector<int32_t> history = prompt, generated;
   std::string text, stop_reason = "max_tokens";
   size_t program_instructions = 0;
+  std::vector<std::string> html_tracks;  // --html: op timeline in cycles, one track per op type
+  std::vector<TimelineInterval> html_intervals;
+  const bool html = !options.html_file.empty();
 
   compiler::StepOutput out = runner.forward(prompt);
   prefill.add(out.cost);
   program_instructions = out.program_instructions;
   if (!options.trace_file.empty()) append_trace(trace, out.cost, 0, 0);
+  if (html) append_step_intervals(out.cost, 0, chip.clock_mhz, html_tracks, html_intervals);
   for (int64_t step = 0; step < options.max_tokens; ++step) {
     int32_t next = 0;
     if (!options.timing_only) {
@@ -116,6 +122,9 @@ void run_on_engine(const EngineRunOptions& options) {
     out = runner.forward(std::span<const int32_t>(&next, 1));
     if (!options.trace_file.empty())
       append_trace(trace, out.cost, prefill.seconds + decode.seconds, step + 1);
+    if (html)
+      append_step_intervals(out.cost, prefill.seconds + decode.seconds, chip.clock_mhz, html_tracks,
+                            html_intervals);
     decode.add(out.cost);
     program_instructions = std::max(program_instructions, out.program_instructions);
   }
@@ -164,6 +173,30 @@ void run_on_engine(const EngineRunOptions& options) {
       {"host_wall_s", wall},
       {"host_tokens_per_s", wall > 0 ? tokens / wall : 0.0},
   };
+  if (html) {
+    report::HtmlReport report;
+    report.title = fmt::format("xpusim run: {} on {}", loaded.name, chip.name);
+    report.timeline =
+        build_timeline(fmt::format("{}: {}, prefill + {} decode steps", chip.name, loaded.name, decode_steps),
+                       chip.clock_mhz, html_tracks, std::move(html_intervals));
+    report.parameters = {
+        {"command", "run"},
+        {"model", loaded.name},
+        {"weights", loaded.source},
+        {"chip", fmt::format("{} ({} MHz, 1 of {} engines)", chip.name, chip.clock_mhz, chip.engines)},
+        {"precision", std::string(engine::weight_format_name(format))},
+        {"simulation", options.timing_only ? "timing-only" : "functional"},
+        {options.chat.empty() ? "prompt" : "chat message",
+         options.chat.empty() ? options.prompt : options.chat},
+        {"max tokens", fmt::format("{}", options.max_tokens)},
+        {"sampling", options.sampling.describe()},
+        {"prompt / generated tokens", fmt::format("{} / {}", prompt.size(), generated.size())},
+        {"stop", stop_reason},
+        {"TTFT", fmt::format("{:.3f} ms", prefill.seconds * 1e3)},
+        {"decode", fmt::format("{:.3f} ms/token", tpot * 1e3)},
+        {"generated text", options.timing_only ? "(timing-only: no values)" : text}};
+    report::write_html(report, options.html_file);
+  }
   if (options.json) {
     fmt::print("{}\n", result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     return;
@@ -190,6 +223,7 @@ void run_on_engine(const EngineRunOptions& options) {
   fmt::print("-- simulated on this machine in {:.2f} s ({:.2f} tokens/s){}\n", wall,
              wall > 0 ? tokens / wall : 0.0,
              options.trace_file.empty() ? "" : " | trace: " + options.trace_file);
+  if (html) fmt::print("-- HTML report: {}\n", options.html_file);
 }
 
 }  // namespace xpusim::cli

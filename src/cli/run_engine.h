@@ -1,7 +1,8 @@
 // `xpusim run --chip ue-*`: generation on the unified-engine simulator (compiler::EngineRunner) instead of
 // the host executor, with the simulated chip's figures: TTFT, decode ms/token, tokens/s at the chip's clock,
 // utilization of peak, DRAM bytes per token, program size, energy per token and a per-op-type breakdown;
-// --timing-only runs the same programs without values; --trace writes a Chrome/Perfetto timeline of the ops.
+// --timing-only runs the same programs without values; --trace writes a Chrome/Perfetto timeline of the ops;
+// --html writes the HTML report (op timeline per op type, run parameters, generated text).
 // Non-goals: host execution (cmd_run.cpp).
 #pragma once
 
@@ -14,7 +15,7 @@
 namespace xpusim::cli {
 
 struct EngineRunOptions {
-  std::string model, chip, precision, prompt, chat, trace_file;
+  std::string model, chip, precision, prompt, chat, trace_file, html_file;
   int64_t max_tokens = 128;
   runtime::SamplingParams sampling;
   bool timing_only = false;

@@ -8,6 +8,7 @@
 #include "engine/block_formats.h"
 #include "engine/engine_numerics.h"
 #include "exec/kernels.h"
+#include "model/rope.h"
 #include "numerics/float_bits.h"
 
 namespace xpusim::compiler {
@@ -21,7 +22,7 @@ constexpr int64_t kBlock = 64;  // attention key block (lower_attention.cpp)
 
 void rope_tables(const model::RopeConfig& rope, int64_t d, int64_t rows, std::vector<float>& cos_t,
                  std::vector<float>& sin_t) {
-  const std::vector<float> inv = rope_inverse_frequencies(rope, d);
+  const std::vector<float> inv = model::rope_inverse_frequencies(rope, d);
   const int64_t half = d / 2;
   cos_t.resize(static_cast<size_t>(rows * half));
   sin_t.resize(static_cast<size_t>(rows * half));

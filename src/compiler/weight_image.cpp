@@ -6,45 +6,18 @@
 #include "core/error.h"
 #include "engine/block_formats.h"
 #include "exec/kernels.h"
+#include "model/rope.h"
 #include "numerics/float_bits.h"
 
 namespace xpusim::compiler {
 
 namespace bits = numerics::bits;
 
-std::vector<float> rope_inverse_frequencies(const model::RopeConfig& rope, int64_t head_dim) {
-  std::vector<float> inv_freq(static_cast<size_t>(head_dim / 2));
-  for (int64_t i = 0; i < head_dim / 2; ++i) {
-    const float exponent = static_cast<float>(2 * i) / static_cast<float>(head_dim);
-    inv_freq[static_cast<size_t>(i)] =
-        1.0f / static_cast<float>(std::pow(rope.theta, static_cast<double>(exponent)));
-  }
-  const auto factor = static_cast<float>(rope.factor);
-  if (rope.scaling == model::RopeScaling::LINEAR) {
-    for (float& f : inv_freq) f /= factor;
-  } else if (rope.scaling == model::RopeScaling::LLAMA3) {
-    const auto old_context = static_cast<float>(rope.original_max_positions);
-    const auto low = static_cast<float>(rope.low_freq_factor),
-               high = static_cast<float>(rope.high_freq_factor);
-    const float low_freq_wavelen = old_context / low, high_freq_wavelen = old_context / high;
-    for (float& f : inv_freq) {
-      const float wavelen = 2.0f * static_cast<float>(M_PI) / f;
-      float scaled = wavelen > low_freq_wavelen ? f / factor : f;
-      if (!(wavelen < high_freq_wavelen) && !(wavelen > low_freq_wavelen)) {
-        const float smooth = (old_context / wavelen - low) / (high - low);
-        scaled = (1.0f - smooth) * scaled / factor + smooth * scaled;
-      }
-      f = scaled;
-    }
-  }
-  return inv_freq;
-}
-
 namespace {
 
 void write_rope(engine::DramImage& dram, uint64_t cos_at, uint64_t sin_at, const model::RopeConfig& rope,
                 int64_t head_dim, int64_t rows) {
-  const std::vector<float> inv_freq = rope_inverse_frequencies(rope, head_dim);
+  const std::vector<float> inv_freq = model::rope_inverse_frequencies(rope, head_dim);
   const int64_t half = head_dim / 2;
   std::vector<uint16_t> cos_row(static_cast<size_t>(half)), sin_row(static_cast<size_t>(half));
   for (int64_t p = 0; p < rows; ++p) {

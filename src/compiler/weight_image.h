@@ -22,9 +22,6 @@ namespace xpusim::compiler {
 // format cannot be produced by the engine's quantizer (ue-tq4, mxfp4, nvfp4, if4).
 void write_model_image(const DramPlan& plan, const model::Weights& weights, engine::DramImage& dram);
 
-// RoPE inverse frequencies exactly as the host executor computes them (fp32, HF rope_utils scaling rules).
-std::vector<float> rope_inverse_frequencies(const model::RopeConfig& rope, int64_t head_dim);
-
 // bf16 rows [tokens.size(), hidden] of the step input: embedding row (+ position row for learned positions)
 // in fp32, times bf16(embed_scale) when it is not 1, rounded to bf16.
 std::vector<uint16_t> embed_rows(const model::ModelConfig& config, const model::Weights& weights,

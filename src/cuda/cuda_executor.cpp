@@ -9,6 +9,7 @@
 #include "cuda/cuda_check.h"
 #include "cuda/device_kernels.h"
 #include "graph/builder.h"
+#include "model/rope.h"
 
 namespace xpusim::cuda {
 
@@ -16,35 +17,6 @@ using graph::OpKind;
 using graph::TensorRole;
 
 namespace {
-
-// The host RoPE table (exec/kernels_attention.cpp rope_inv_freq), computed the same way, in fp32.
-std::vector<float> rope_inv_freq(const model::RopeConfig& rope, int64_t head_dim) {
-  std::vector<float> inv_freq(static_cast<size_t>(head_dim / 2));
-  for (int64_t i = 0; i < head_dim / 2; ++i) {
-    const float exponent = static_cast<float>(2 * i) / static_cast<float>(head_dim);
-    inv_freq[static_cast<size_t>(i)] =
-        1.0f / static_cast<float>(std::pow(rope.theta, static_cast<double>(exponent)));
-  }
-  const float factor = static_cast<float>(rope.factor);
-  if (rope.scaling == model::RopeScaling::LINEAR) {
-    for (float& f : inv_freq) f /= factor;
-  } else if (rope.scaling == model::RopeScaling::LLAMA3) {
-    const float old_context = static_cast<float>(rope.original_max_positions);
-    const float low = static_cast<float>(rope.low_freq_factor),
-                high = static_cast<float>(rope.high_freq_factor);
-    const float low_freq_wavelen = old_context / low, high_freq_wavelen = old_context / high;
-    for (float& f : inv_freq) {
-      const float wavelen = 2.0f * static_cast<float>(M_PI) / f;
-      float scaled = wavelen > low_freq_wavelen ? f / factor : f;
-      if (!(wavelen < high_freq_wavelen) && !(wavelen > low_freq_wavelen)) {
-        const float smooth = (old_context / wavelen - low) / (high - low);
-        scaled = (1.0f - smooth) * scaled / factor + smooth * scaled;
-      }
-      f = scaled;
-    }
-  }
-  return inv_freq;
-}
 
 int64_t layer_of_cache(const std::string& name) {  // blk.<layer>.k_cache / v_cache (BlockBuilder)
   return std::stoll(name.substr(4, name.find('.', 4) - 4));
@@ -143,7 +115,7 @@ const float* CudaExecutor::inv_freq(const graph::OpAttrs& attrs) {
       fmt::format("{}:{}:{}:{}:{}:{}:{}", attrs.head_dim, r.theta, static_cast<int>(r.scaling), r.factor,
                   r.low_freq_factor, r.high_freq_factor, r.original_max_positions);
   if (auto it = m_inv_freq.find(key); it != m_inv_freq.end()) return it->second;
-  const std::vector<float> table = rope_inv_freq(r, attrs.head_dim);
+  const std::vector<float> table = model::rope_inverse_frequencies(r, attrs.head_dim);
   float* device = nullptr;
   XPUSIM_CUDA_CHECK(cudaMalloc(&device, table.size() * sizeof(float)));
   XPUSIM_CUDA_CHECK(cudaMemcpyAsync(device, table.data(), table.size() * sizeof(float),

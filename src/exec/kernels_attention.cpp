@@ -8,45 +8,15 @@
 
 #include "core/error.h"
 #include "exec/kernels.h"
+#include "model/rope.h"
 
 namespace xpusim::exec {
-namespace {
-
-// inv_freq[i] = theta^(-2i/d) in fp32, then the scaling rule (HF modeling_rope_utils), all in fp32 like HF.
-std::vector<float> rope_inv_freq(const model::RopeConfig& rope, int64_t head_dim) {
-  std::vector<float> inv_freq(static_cast<size_t>(head_dim / 2));
-  for (int64_t i = 0; i < head_dim / 2; ++i) {
-    float exponent = static_cast<float>(2 * i) / static_cast<float>(head_dim);
-    inv_freq[static_cast<size_t>(i)] =
-        1.0f / static_cast<float>(std::pow(rope.theta, static_cast<double>(exponent)));
-  }
-  const float factor = static_cast<float>(rope.factor);
-  if (rope.scaling == model::RopeScaling::LINEAR) {
-    for (float& f : inv_freq) f /= factor;
-  } else if (rope.scaling == model::RopeScaling::LLAMA3) {
-    const float old_context = static_cast<float>(rope.original_max_positions);
-    const float low = static_cast<float>(rope.low_freq_factor),
-                high = static_cast<float>(rope.high_freq_factor);
-    const float low_freq_wavelen = old_context / low, high_freq_wavelen = old_context / high;
-    for (float& f : inv_freq) {
-      const float wavelen = 2.0f * static_cast<float>(M_PI) / f;
-      float scaled = wavelen > low_freq_wavelen ? f / factor : f;
-      if (!(wavelen < high_freq_wavelen) && !(wavelen > low_freq_wavelen)) {
-        const float smooth = (old_context / wavelen - low) / (high - low);
-        scaled = (1.0f - smooth) * scaled / factor + smooth * scaled;
-      }
-      f = scaled;
-    }
-  }
-  return inv_freq;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void run_rope(const KernelArgs& args) {
   const auto& a = args.op.attrs;
   const int64_t d = a.head_dim, half = d / 2, n = args.in[0]->tensor->shape[0];
-  const std::vector<float> inv_freq = rope_inv_freq(a.rope, d);
+  const std::vector<float> inv_freq = model::rope_inverse_frequencies(a.rope, d);
   // Tokens are independent: split across the pool in prefill (8 tokens at least per thread).
   args.pool.parallel_for(n, 8, [&](int64_t t_begin, int64_t t_end) {
     std::vector<float> cos_table(static_cast<size_t>(half)), sin_table(static_cast<size_t>(half));

@@ -168,6 +168,8 @@ ServeSimResult simulate_serving(const std::vector<SimRequest>& requests, chips::
     result.mean_kv_utilization = weighted_util / result.busy_s;
     result.mean_kv_usage = weighted_usage / result.busy_s;
   }
+  result.ttft_samples_s = ttft;
+  result.tpot_samples_s = tpot;
   result.ttft_s = latency_stats(ttft);
   result.tpot_s = latency_stats(tpot);
   result.itl_s = latency_stats(itl);

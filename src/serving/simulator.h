@@ -57,6 +57,8 @@ struct ServeSimResult {
   double output_tokens_per_s = 0;
   double total_tokens_per_s = 0;
   LatencyStats ttft_s, tpot_s, itl_s, e2e_s;
+  // The samples behind ttft_s / tpot_s (one per finished sequence), for the HTML report's distributions.
+  std::vector<double> ttft_samples_s, tpot_samples_s;
   double normalized_latency_s = 0;  // mean over requests of E2E / output tokens (PagedAttention paper)
   int64_t preemptions = 0;
   double prefix_hit_rate = 0;

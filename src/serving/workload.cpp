@@ -118,7 +118,9 @@ std::vector<SimRequest> load_trace(const std::string& path, int64_t vocab_size) 
         static_cast<int64_t>(number("max_tokens", false, static_cast<double>(request.output_len)));
     request.n = static_cast<int64_t>(number("n", false, 1));
     request.priority = static_cast<int64_t>(number("priority", false, 0));
-    if (request.output_len < 1) fail("{}: output_len must be >= 1", where());
+    if (request.output_len < 1 || request.output_len > 10'000'000)
+      fail("{}: output_len must be 1..1e7", where());
+    if (request.max_tokens > 10'000'000) fail("{}: max_tokens must be <= 1e7", where());
     if (request.n < 1 || request.n > 64) fail("{}: n must be 1..64", where());
     request.max_tokens = std::max(request.max_tokens, request.output_len);
     if (j.contains("prompt_tokens")) {

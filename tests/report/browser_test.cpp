@@ -1,7 +1,8 @@
 // The HTML reports rendered by a real browser (headless Chromium from Debian's `chromium` package): no
 // console errors, every section present with non-empty SVG in the DOM the browser built, and a PNG screenshot
 // saved next to the xpusim binary (build/report-*.png) for a person to look at. Skips with the reason when
-// chromium is not installed (setup.sh --test installs it).
+// chromium is not installed (setup.sh --test installs it). Report kinds: the full fixture, and the --html
+// output of `compare`, `serve-sim` (paged and contiguous), `engine trace` and `run --chip ue-*`.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -106,6 +107,62 @@ TEST(ReportBrowser, CompareCommandReportRenders) {
   const BrowserRun run = render_in_chromium(html, build_dir() / "report-compare.png");
   expect_sections(run, {"arch", "roofline", "energy"});
   EXPECT_NE(dom_section(run.dom, "summary").find("<table"), std::string::npos);
+}
+
+// Runs `xpusim ARGS --html FILE` and renders the report; the command's stdout goes to /dev/null.
+BrowserRun render_command_report(const std::string& name, const std::string& args) {
+  const fs::path html = build_dir() / ("report-" + name + ".html");
+  fs::remove(html);
+  const std::string command =
+      std::string(XPUSIM_BINARY) + " " + args + " --html " + html.string() + " >/dev/null";
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  EXPECT_TRUE(fs::exists(html)) << command;
+  return render_in_chromium(html, build_dir() / ("report-" + name + ".png"));
+}
+
+const std::string kTinyLlama = std::string(XPUSIM_TEST_DATA) + "/models/llama";
+
+TEST(ReportBrowser, ServeSimCommandReportRenders) {
+  if (!have_chromium())
+    GTEST_SKIP() << "chromium not installed (apt-get install chromium): browser test skipped";
+  const BrowserRun run = render_command_report(
+      "serve-sim", "serve-sim --model " + kTinyLlama +
+                       " --chip gpu-h100-sxm --workload fixed --input-len 64 --output-len 16 --requests 12 "
+                       "--rate 50 --kv-capacity 1024");
+  expect_sections(run, {"serving"});
+  // --html runs the requests with both allocators: both appear in the picture.
+  const std::string section = dom_section(run.dom, "serving");
+  EXPECT_NE(section.find("paged"), std::string::npos);
+  EXPECT_NE(section.find("contiguous"), std::string::npos);
+}
+
+TEST(ReportBrowser, EngineTraceCommandReportRenders) {
+  if (!have_chromium())
+    GTEST_SKIP() << "chromium not installed (apt-get install chromium): browser test skipped";
+  const fs::path program = build_dir() / "report-engine-trace.s";
+  std::ofstream(program) << "dma.ld dram=[0x0] sram=[0x0] rows=1 bytes=256\n"
+                            "vadd a=[0x0] b=[0x0] c=[0x400] rows=1 cols=128\n"
+                            "dma.st dram=[0x1000] sram=[0x400] rows=1 bytes=256\nhalt\n";
+  const BrowserRun run =
+      render_command_report("engine-trace", "engine trace --chip ue-ku5p " + program.string() + " -o " +
+                                                (build_dir() / "report-engine-trace.json").string());
+  expect_sections(run, {"timeline"});
+  const std::string section = dom_section(run.dom, "timeline");
+  EXPECT_NE(section.find("dma_load"), std::string::npos);
+  EXPECT_NE(section.find("dma.st"), std::string::npos);  // slice tooltips name the instruction
+}
+
+TEST(ReportBrowser, RunOnEngineCommandReportRenders) {
+  if (!have_chromium())
+    GTEST_SKIP() << "chromium not installed (apt-get install chromium): browser test skipped";
+  const BrowserRun run = render_command_report(
+      "run-engine",
+      "run --model " + kTinyLlama + " --chip ue-ku5p --prompt Hello --max-tokens 4 --temperature 0");
+  expect_sections(run, {"timeline"});
+  EXPECT_NE(dom_section(run.dom, "timeline").find("linear"), std::string::npos);  // one track per op type
+  const std::string params = dom_section(run.dom, "params");
+  EXPECT_NE(params.find("generated text"), std::string::npos);
+  EXPECT_NE(params.find("ue-ku5p"), std::string::npos);
 }
 
 }  // namespace
