@@ -29,6 +29,8 @@
 #include "exec/simd/simd_kernels.h"
 #include "model/loader.h"
 #include "numerics/format_table.h"
+#include "report/progress.h"
+#include "report/table.h"
 
 namespace xpusim::cli {
 namespace {
@@ -41,7 +43,7 @@ struct BenchOptions {
   std::string precision;
   int threads = 0;
   int reps = 3;
-  bool json = false;
+  bool json = false, csv = false, quiet = false;
 };
 
 struct Stats {
@@ -87,7 +89,21 @@ std::vector<int32_t> bench_tokens(int64_t count, int64_t vocab) {
   return ids;
 }
 
+// The results table as CSV: one row per test run (pp, tg), numbers unrounded.
+void print_csv_row(const std::string& test, int64_t tokens, double rate, double sd, double bound,
+                   const char* limit) {
+  fmt::print("{}", report::csv_row({test, std::to_string(tokens), fmt::format("{}", rate),
+                                    fmt::format("{}", sd), fmt::format("{}", bound),
+                                    fmt::format("{}", bound > 0 ? rate / bound : 0.0), limit}));
+}
+
+void print_csv_header() {
+  fmt::print("{}", report::csv_row({"test", "tokens", "tokens_per_second", "sd", "bound_tokens_per_second",
+                                    "fraction_of_limit", "limit"}));
+}
+
 void run_bench(const BenchOptions& options) {
+  if (options.json && options.csv) fail("give either --json or --csv, not both");
   const bool on_cuda = is_cuda_chip(options.chip);
   if (options.chip != "host" && options.chip != "cpu-host" && !on_cuda) {
     fail(
@@ -102,8 +118,15 @@ void run_bench(const BenchOptions& options) {
   if (options.reps < 1) fail("--reps must be >= 1 (got {})", options.reps);
   if (options.threads < 0) fail("--threads must be >= 0 (got {})", options.threads);
 
+  // Steps: load (+ quantize), then each test's warm-up and reps.
+  const size_t steps = 1 + (options.prompt > 0 ? static_cast<size_t>(options.reps) + 1 : 0) +
+                       (options.generate > 0 ? static_cast<size_t>(options.reps) + 1 : 0);
+  size_t done = 0;
+  report::ProgressBar progress(!options.quiet && report::ProgressBar::stderr_is_terminal(), "bench");
+  progress.update(done, steps, "loading " + options.model);
   model::LoadedModel loaded = model::load_model(options.model);
   if (!options.precision.empty()) {
+    progress.update(done, steps, "quantizing to " + options.precision);
     const auto format = numerics::format_from_name(options.precision);
     if (!format) {
       fail("--precision: unknown format '{}'; known: {}", options.precision, numerics::format_names_joined());
@@ -115,9 +138,21 @@ void run_bench(const BenchOptions& options) {
     fail("-p {} + -n {} exceeds {}'s {} positions", options.prompt, options.generate, loaded.name,
          loaded.config.max_positions);
   }
+  progress.update(++done, steps, "measuring limits");
   if (on_cuda) {
     const CudaBenchFigures figures =
         run_bench_cuda(loaded.config, loaded.weights, options.prompt, options.generate, options.reps);
+    progress.finish();
+    if (options.csv) {
+      print_csv_header();
+      if (figures.pp_tokens > 0)
+        print_csv_row(fmt::format("pp{}", figures.pp_tokens), figures.pp_tokens, figures.pp_tokens_per_second,
+                      0, 0, "");
+      if (figures.tg_tokens > 0)
+        print_csv_row(fmt::format("tg{}", figures.tg_tokens), figures.tg_tokens, figures.tg_tokens_per_second,
+                      0, 0, "");
+      return;
+    }
     if (options.json) {
       const nlohmann::json out = {{"model", loaded.name},
                                   {"chip", "cuda"},
@@ -150,6 +185,7 @@ void run_bench(const BenchOptions& options) {
   if (options.prompt > 0) {
     const std::vector<int32_t> prompt = bench_tokens(options.prompt, loaded.config.vocab_size);
     for (int rep = -1; rep < options.reps; ++rep) {
+      progress.update(done++, steps, rep < 0 ? "pp warm-up" : fmt::format("pp rep {}", rep + 1));
       executor.reset();
       const auto start = std::chrono::steady_clock::now();
       executor.forward(prompt);
@@ -163,6 +199,7 @@ void run_bench(const BenchOptions& options) {
   if (options.generate > 0) {
     const std::vector<int32_t> ids = bench_tokens(options.generate, loaded.config.vocab_size);
     for (int rep = -1; rep < options.reps; ++rep) {
+      progress.update(done++, steps, rep < 0 ? "tg warm-up" : fmt::format("tg rep {}", rep + 1));
       executor.reset();
       const auto start = std::chrono::steady_clock::now();
       for (int32_t id : ids) executor.forward(std::span<const int32_t>(&id, 1));
@@ -183,6 +220,17 @@ void run_bench(const BenchOptions& options) {
   const Stats pp = pp_rates.empty() ? Stats{} : stats_of(pp_rates);
   const Stats tg = tg_rates.empty() ? Stats{} : stats_of(tg_rates);
   const std::string precision = options.precision.empty() ? "as stored" : options.precision;
+  progress.finish();
+  if (options.csv) {
+    print_csv_header();
+    if (!pp_rates.empty())
+      print_csv_row(fmt::format("pp{}", options.prompt), options.prompt, pp.mean, pp.sd, pp_bound,
+                    "peak FMA");
+    if (!tg_rates.empty())
+      print_csv_row(fmt::format("tg{}", options.generate), options.generate, tg.mean, tg.sd, tg_bound,
+                    "bandwidth");
+    return;
+  }
 
   if (options.json) {
     nlohmann::json out = {
@@ -268,6 +316,8 @@ void setup_bench(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--reps,-r", options->reps, "Timed repetitions of each test")->capture_default_str();
   command->add_flag("--json", options->json, "Print one JSON object");
+  command->add_flag("--csv", options->csv, "Print the results table as CSV, nothing else on stdout");
+  command->add_flag("--quiet,-q", options->quiet, "No progress bar");
   command->callback([options] { run_bench(*options); });
 }
 

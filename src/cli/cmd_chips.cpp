@@ -14,6 +14,7 @@
 #include "cli/command.h"
 #include "core/error.h"
 #include "engine/chip_config.h"
+#include "report/table.h"
 
 namespace xpusim::cli {
 
@@ -21,6 +22,7 @@ namespace {
 
 struct ChipsOptions {
   bool json = false;
+  bool csv = false;
   bool detect = false;
   std::string show;
   std::string schema_doc;
@@ -49,18 +51,27 @@ ListRow engine_row(const chips::ChipSpec& chip) {
   return row;
 }
 
-void print_list(const std::vector<chips::ChipSpec>& all) {
+// One list row as text cells, shared by the aligned table and --csv.
+std::vector<std::string> list_cells(const chips::ChipSpec& chip) {
+  const std::string count = chip.system.auto_size ? "auto" : fmt::format("{}", chip.system.chips_per_system);
+  const ListRow row =
+      chip.family == chips::Family::UE
+          ? engine_row(chip)
+          : ListRow{chips::format_peak_bf16(chip), power_text(chip), chips::format_memory_levels(chip)};
+  return {chip.name, std::string(chips::family_name(chip.family)), count, row.peak, row.power, row.memory};
+}
+
+void print_list(const std::vector<chips::ChipSpec>& all, bool csv) {
+  if (csv) {
+    fmt::print("{}", report::csv_row({"name", "family", "chips", "bf16_tflops", "power", "memory_levels"}));
+    for (const auto& chip : all) fmt::print("{}", report::csv_row(list_cells(chip)));
+    return;
+  }
   fmt::print("{:<22} {:<7} {:>6} {:>12} {:>7}  {}\n", "name", "family", "chips", "bf16 TF/s", "power",
              "memory levels (capacity per instance x instances @ bandwidth)");
   for (const auto& chip : all) {
-    const std::string count =
-        chip.system.auto_size ? "auto" : fmt::format("{}", chip.system.chips_per_system);
-    const ListRow row =
-        chip.family == chips::Family::UE
-            ? engine_row(chip)
-            : ListRow{chips::format_peak_bf16(chip), power_text(chip), chips::format_memory_levels(chip)};
-    fmt::print("{:<22} {:<7} {:>6} {:>12} {:>7}  {}\n", chip.name, chips::family_name(chip.family), count,
-               row.peak, row.power, row.memory);
+    const std::vector<std::string> c = list_cells(chip);
+    fmt::print("{:<22} {:<7} {:>6} {:>12} {:>7}  {}\n", c[0], c[1], c[2], c[3], c[4], c[5]);
   }
 }
 
@@ -77,6 +88,9 @@ void rewrite_schema_doc(const std::string& path) {
 }
 
 void run_chips(const ChipsOptions& options) {
+  if (options.json && options.csv) fail("give either --json or --csv, not both");
+  if (options.csv && (options.detect || !options.show.empty() || !options.schema_doc.empty()))
+    fail("--csv prints the chip list: it does not combine with --detect, --show or --schema-doc");
   if (!options.schema_doc.empty()) return rewrite_schema_doc(options.schema_doc);
   if (options.detect) {
     const chips::HostInfo& host = chips::detect_host();
@@ -108,16 +122,18 @@ void run_chips(const ChipsOptions& options) {
     fmt::print("{}\n", out.dump(2));
     return;
   }
-  print_list(all);
+  print_list(all, options.csv);
 }
 
 void setup_chips(CLI::App& app) {
   auto options = std::make_shared<ChipsOptions>();
   CLI::App* command = app.add_subcommand("chips", "List chip presets (chips/*.toml) or show one chip");
   command->footer(
-      "Examples:\n  xpusim chips\n  xpusim chips --json\n  xpusim chips --show gpu-h100-sxm\n"
+      "Examples:\n  xpusim chips\n  xpusim chips --json\n  xpusim chips --csv\n  xpusim chips --show "
+      "gpu-h100-sxm\n"
       "  xpusim chips --show ./my-chip.toml\n  xpusim chips --detect");
   command->add_flag("--json", options->json, "Machine-readable output");
+  command->add_flag("--csv", options->csv, "Print the list as CSV, nothing else on stdout");
   command->add_flag("--detect", options->detect,
                     "Print what was detected on this machine (the cpu-host preset)");
   command->add_option("--show", options->show, "Validate and print one chip: a preset name or a .toml path");

@@ -9,12 +9,14 @@
 #include "core/error.h"
 #include "model/loader.h"
 #include "model/presets.h"
+#include "report/table.h"
 
 namespace xpusim::cli {
 namespace {
 
 struct ModelsOptions {
   bool json = false;
+  bool csv = false;
 };
 
 std::string billions(int64_t params) {
@@ -35,6 +37,22 @@ std::string grouped(int64_t value) {
 void run_models(const ModelsOptions& options) {
   const std::vector<model::Preset> presets = model::list_presets();
   if (presets.empty()) fail("no model presets found (looked for models/*.toml; set XPUSIM_DATA_DIR)");
+  if (options.json && options.csv) fail("give either --json or --csv, not both");
+  if (options.csv) {
+    fmt::print("{}", report::csv_row({"name", "family", "layers", "hidden", "heads", "kv_heads", "experts",
+                                      "experts_used", "params", "active_params", "weights"}));
+    for (const model::Preset& preset : presets) {
+      const model::ModelConfig& c = preset.config;
+      auto checkpoint = model::find_cached_checkpoint(preset);
+      fmt::print("{}", report::csv_row(
+                           {c.name, std::string(model::family_name(c.family)), std::to_string(c.n_layers),
+                            std::to_string(c.hidden), std::to_string(c.n_heads), std::to_string(c.n_kv_heads),
+                            std::to_string(c.n_experts), std::to_string(c.n_experts_used),
+                            std::to_string(c.param_count()), std::to_string(c.active_param_count()),
+                            checkpoint ? checkpoint->string() : std::string("synthetic")}));
+    }
+    return;
+  }
   if (options.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const model::Preset& preset : presets) {
@@ -78,8 +96,9 @@ void run_models(const ModelsOptions& options) {
 void setup_models(CLI::App& app) {
   auto options = std::make_shared<ModelsOptions>();
   CLI::App* command = app.add_subcommand("models", "List the model presets (models/*.toml)");
-  command->footer("Examples:\n  xpusim models\n  xpusim models --json");
+  command->footer("Examples:\n  xpusim models\n  xpusim models --json\n  xpusim models --csv");
   command->add_flag("--json", options->json, "Machine-readable output");
+  command->add_flag("--csv", options->csv, "Print the table as CSV, nothing else on stdout");
   command->callback([options] { run_models(*options); });
 }
 

@@ -11,6 +11,8 @@
 #include "cli/quant_eval.h"
 #include "core/error.h"
 #include "numerics/format_table.h"
+#include "report/progress.h"
+#include "report/table.h"
 
 namespace xpusim::cli {
 namespace {
@@ -27,6 +29,8 @@ struct QuantCliOptions {
   int64_t text_tokens = 256;
   int threads = 0;
   bool json = false;
+  bool csv = false;
+  bool quiet = false;
   bool list = false;
 };
 
@@ -47,8 +51,14 @@ std::vector<numerics::Format> parse_formats(const std::string& list) {
   return out;
 }
 
-void print_list() {
+void print_list(bool csv) {
+  if (csv) fmt::print("{}", report::csv_row({"format", "bits_per_element", "description"}));
   for (const numerics::FormatRow& row : numerics::format_rows()) {
+    if (csv) {
+      fmt::print("{}", report::csv_row({std::string(row.name), fmt::format("{}", row.bits_per_element()),
+                                        std::string(row.description)}));
+      continue;
+    }
     fmt::print("{:<14} {:>6.4g} bits  {}\n", row.name, row.bits_per_element(), row.description);
   }
 }
@@ -79,6 +89,22 @@ nlohmann::json to_json(const QuantEvalResult& result) {
           {"formats", formats}};
 }
 
+// One row per format (bf16 reference first); numbers unrounded, the worst tensor by name and SQNR.
+void print_csv(const QuantEvalResult& result) {
+  fmt::print("{}", report::csv_row({"format", "bits_per_weight", "model_bytes", "weight_mse",
+                                    "weight_sqnr_db", "logit_kl", "top1_agreement", "perplexity",
+                                    "worst_tensor", "worst_tensor_sqnr_db", "seconds"}));
+  for (const FormatReport& r : result.reports) {
+    fmt::print("{}", report::csv_row({r.format, fmt::format("{}", r.bits_per_weight),
+                                      fmt::format("{}", r.model_bytes), fmt::format("{}", r.weight_mse),
+                                      fmt::format("{}", r.weight_sqnr_db), fmt::format("{}", r.logit_kl),
+                                      fmt::format("{}", r.top1_agreement), fmt::format("{}", r.perplexity),
+                                      r.worst.empty() ? "" : r.worst[0].name,
+                                      r.worst.empty() ? "" : fmt::format("{}", r.worst[0].sqnr_db),
+                                      fmt::format("{}", r.seconds)}));
+  }
+}
+
 void print_table(const QuantEvalResult& result) {
   fmt::print("model {} ({})\n", result.model, result.source);
   fmt::print("logits: {} positions over {} fixed prompts; perplexity: first {} tokens of {}\n",
@@ -95,8 +121,9 @@ void print_table(const QuantEvalResult& result) {
 }
 
 void run_quant(const QuantCliOptions& options) {
+  if (options.json && options.csv) fail("give either --json or --csv, not both");
   if (options.list) {
-    print_list();
+    print_list(options.csv);
     return;
   }
   if (options.threads < 0) fail("--threads must be >= 0 (got {})", options.threads);
@@ -108,14 +135,23 @@ void run_quant(const QuantCliOptions& options) {
   eval.quantize_embeddings = options.embeddings == "quantize";
   eval.text_tokens = options.text_tokens;
   eval.threads = options.threads;
+  report::ProgressBar progress(!options.quiet && report::ProgressBar::stderr_is_terminal(), "quant");
+  progress.update(0, eval.formats.size() + 2, "loading " + options.model);
   const model::LoadedModel loaded = model::load_model(options.model);
-  if (loaded.synthetic && !options.json) {
+  eval.on_progress = [&](size_t done, size_t total, const std::string& what) {
+    progress.update(done + 1, total + 1, what);
+  };
+  if (loaded.synthetic && !options.json && !options.quiet) {
+    progress.finish();
     fmt::print(stderr, "note: no real weights for '{}' here; measuring {} weights of its shape.\n",
                loaded.name, loaded.source);
   }
   const QuantEvalResult result = evaluate_formats(loaded, eval);
+  progress.finish();
   if (options.json) {
     fmt::print("{}\n", to_json(result).dump(2));
+  } else if (options.csv) {
+    print_csv(result);
   } else {
     print_table(result);
   }
@@ -131,6 +167,8 @@ void setup_quant(CLI::App& app) {
   cmd->add_option("--text-tokens", options->text_tokens, "perplexity text length in tokens (default 256)");
   cmd->add_option("--threads", options->threads, "threads (0 = all)");
   cmd->add_flag("--json", options->json, "print one JSON object");
+  cmd->add_flag("--csv", options->csv, "print the table as CSV, nothing else on stdout");
+  cmd->add_flag("--quiet,-q", options->quiet, "no progress bar or notes");
   cmd->add_flag("--list", options->list, "list the number formats and exit");
   cmd->callback([options] { run_quant(*options); });
 }

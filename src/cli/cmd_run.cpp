@@ -15,6 +15,7 @@
 #include "exec/executor.h"
 #include "model/loader.h"
 #include "numerics/format_table.h"
+#include "report/progress.h"
 #include "runtime/generate.h"
 
 namespace xpusim::cli {
@@ -28,6 +29,8 @@ struct RunOptions {
   runtime::SamplingParams sampling;
   std::vector<std::string> stops;
   bool json = false;
+  bool csv = false;  // --chip ue-*: the per-op-type breakdown
+  bool quiet = false;
   int threads = 0;
   std::string precision;  // a numerics format name: weights quantized into it (cli/quant_eval.h)
   std::string chip;       // ue-* chip: run on the engine simulator (cli/run_engine.h)
@@ -42,9 +45,11 @@ void run_run(const RunOptions& options) {
   if (!is_host_chip(options.chip) && !is_cuda_chip(options.chip)) {
     run_on_engine(EngineRunOptions{options.model, options.chip, options.precision, options.prompt,
                                    options.chat, options.trace, options.html, options.max_tokens,
-                                   options.sampling, options.timing_only, options.json});
+                                   options.sampling, options.timing_only, options.json, options.csv,
+                                   options.quiet});
     return;
   }
+  if (options.csv) fail("--csv prints the per-op-type table of --chip ue-*; the host run has no table");
   if (options.timing_only || !options.trace.empty() || !options.html.empty())
     fail("--timing-only, --trace and --html need --chip ue-*");
   const bool on_cuda = is_cuda_chip(options.chip);
@@ -55,15 +60,21 @@ void run_run(const RunOptions& options) {
   if (options.threads < 0) fail("--threads must be >= 0 (got {})", options.threads);
   options.sampling.validate();
 
+  // Loading (and quantizing) is the slow part before the first token; the generated text streams to stdout
+  // afterwards, so the bar is gone by then.
+  report::ProgressBar progress(!options.quiet && report::ProgressBar::stderr_is_terminal(), "run");
+  progress.update(0, 2, "loading " + options.model);
   model::LoadedModel loaded = model::load_model(options.model);
   if (!options.precision.empty()) {
+    progress.update(1, 2, "quantizing to " + options.precision);
     const auto format = numerics::format_from_name(options.precision);
     if (!format) {
       fail("--precision: unknown format '{}'; known: {}", options.precision, numerics::format_names_joined());
     }
     loaded.weights = quantize_model_weights(loaded, *format, false);
   }
-  if (loaded.synthetic && !options.json) {
+  progress.finish();
+  if (loaded.synthetic && !options.json && !options.quiet) {
     fmt::print(stderr,
                "note: no real weights for '{}' here; using {} weights of its exact shape. The text below is "
                "noise.\n",
@@ -181,6 +192,9 @@ void setup_run(CLI::App& app) {
   command->add_option("--seed", options->sampling.seed, "Sampling seed")->capture_default_str();
   command->add_option("--stop", options->stops, "Stop when this text appears (repeatable)");
   command->add_flag("--json", options->json, "Print one JSON object at the end, nothing else on stdout");
+  command->add_flag("--csv", options->csv,
+                    "With --chip ue-*: print the time-by-op-type table as CSV, nothing else on stdout");
+  command->add_flag("--quiet,-q", options->quiet, "No progress bar or notes on stderr");
   command->add_option("--precision", options->precision,
                       "Run with linear weights quantized into this number format (xpusim quant --list)");
   command->add_option("--chip", options->chip,

@@ -25,6 +25,7 @@ struct ServeOptions {
   int port = 8000;
   serving::HostEngineOptions engine;
   serving::ServerOptions server;
+  bool quiet = false;
 };
 
 serving::Server* g_server = nullptr;
@@ -52,7 +53,7 @@ void run_serve(ServeOptions options) {
   g_server = &server;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  if (loaded.synthetic)
+  if (loaded.synthetic && !options.quiet)
     fmt::print(stderr, "note: {} runs on synthetic weights: its text is noise\n", loaded.name);
   fmt::print("xpusim serve: {} ({}){} | listening on http://{}:{}\n", loaded.name, codec.describe(),
              engine.chip_name().empty() ? "" : " | simulated timing on " + engine.chip_name(), options.host,
@@ -93,6 +94,7 @@ void setup_serve(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--max-tokens-limit", options->server.max_tokens_limit, "Largest max_tokens accepted")
       ->capture_default_str();
+  command->add_flag("--quiet,-q", options->quiet, "No notes on stderr");
   command->add_option("--threads", options->engine.threads, "Executor threads, 0 = one per core")
       ->capture_default_str();
   command->callback([options] { run_serve(*options); });

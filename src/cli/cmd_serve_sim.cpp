@@ -16,6 +16,8 @@
 #include "core/error.h"
 #include "model/loader.h"
 #include "report/html.h"
+#include "report/progress.h"
+#include "report/table.h"
 #include "serving/simulator.h"
 
 namespace xpusim::cli {
@@ -34,7 +36,7 @@ struct ServeSimOptions {
   int64_t max_running = 256;
   int64_t max_model_len = 0;  // 0 = the model's context
   bool no_prefix_caching = false;
-  bool json = false;
+  bool json = false, csv = false, quiet = false;
   std::string html;  // report file; when set, the workload is also run with the other KV allocator
 };
 
@@ -67,6 +69,7 @@ void write_serving_html(const ServeSimOptions& options, const std::string& chip_
                         const std::vector<serving::SimRequest>& requests, chips::CostModel& cost,
                         const serving::ServeSimOptions& sim, const serving::ServeSimResult& result) {
   serving::ServeSimOptions other = sim;
+  other.on_progress = nullptr;  // the bar counts the requested run only
   other.kv.policy =
       sim.kv.policy == serving::KvPolicy::PAGED ? serving::KvPolicy::CONTIGUOUS : serving::KvPolicy::PAGED;
   const serving::ServeSimResult other_result = serving::simulate_serving(requests, cost, other);
@@ -97,7 +100,18 @@ void write_serving_html(const ServeSimOptions& options, const std::string& chip_
   report::write_html(html, options.html);
 }
 
+// The latency table as CSV: one row per metric (TTFT, TPOT, ITL, E2E), seconds, unrounded.
+void print_csv(const serving::ServeSimResult& result) {
+  fmt::print("{}", report::csv_row({"metric", "mean_s", "p50_s", "p90_s", "p99_s"}));
+  const std::pair<const char*, const serving::LatencyStats*> rows[] = {
+      {"ttft", &result.ttft_s}, {"tpot", &result.tpot_s}, {"itl", &result.itl_s}, {"e2e", &result.e2e_s}};
+  for (const auto& [name, s] : rows)
+    fmt::print("{}", report::csv_row({name, fmt::format("{}", s->mean), fmt::format("{}", s->p50),
+                                      fmt::format("{}", s->p90), fmt::format("{}", s->p99)}));
+}
+
 void run_serve_sim(const ServeSimOptions& options) {
+  if (options.json && options.csv) fail("give either --json or --csv, not both");
   if (options.chip.empty()) fail("--chip is required (see `xpusim chips`)");
   const model::ModelConfig config = config_for(options.model);
   const chips::ChipSpec chip = chips::load_chip(options.chip);
@@ -124,7 +138,13 @@ void run_serve_sim(const ServeSimOptions& options) {
 
   const auto wall_start = std::chrono::steady_clock::now();
   const auto requests = serving::make_workload(workload);
+  report::ProgressBar progress(!options.quiet && report::ProgressBar::stderr_is_terminal(), "serve-sim");
+  sim.on_progress = [&](int64_t finished, int64_t total) {
+    progress.update(static_cast<size_t>(finished), static_cast<size_t>(total), "requests finished");
+  };
+  progress.update(0, requests.size(), "requests finished");
   serving::ServeSimResult result = serving::simulate_serving(requests, *cost, sim);
+  progress.finish();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   if (!options.html.empty()) write_serving_html(options, chip.name, workload, requests, *cost, sim, result);
 
@@ -140,6 +160,10 @@ void run_serve_sim(const ServeSimOptions& options) {
     out["kv_bytes_per_token"] = plan.kv_bytes_per_token;
     out["wall_s"] = wall;
     fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  if (options.csv) {
+    print_csv(result);
     return;
   }
   fmt::print(
@@ -216,6 +240,9 @@ void setup_serve_sim(CLI::App& app) {
   command->add_option("--max-model-len", options->max_model_len, "Context limit (0 = the model's)")
       ->capture_default_str();
   command->add_option("--policy", options->policy, "fcfs | priority")->capture_default_str();
+  command->add_flag("--csv", options->csv,
+                    "Print the latency table (TTFT/TPOT/ITL/E2E) as CSV, nothing else");
+  command->add_flag("--quiet,-q", options->quiet, "No progress bar");
   command->add_flag("--json", options->json, "Print one JSON object (with the time series), nothing else");
   command->add_option(
       "--html", options->html,

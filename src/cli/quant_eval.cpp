@@ -194,7 +194,12 @@ QuantEvalResult evaluate_formats(const model::LoadedModel& loaded, const QuantEv
   }
   const std::vector<int32_t> text = text_tokens(codec, options.text_tokens);
 
+  const size_t steps = options.formats.size() + 1;
+  const auto progress = [&](size_t done, const std::string& what) {
+    if (options.on_progress) options.on_progress(done, steps, what);
+  };
   using Clock = std::chrono::steady_clock;
+  progress(0, "bf16");
   const auto base_start = Clock::now();
   FormatReport base_report;
   base_report.format = "bf16";
@@ -214,6 +219,7 @@ QuantEvalResult evaluate_formats(const model::LoadedModel& loaded, const QuantEv
     const auto start = Clock::now();
     FormatReport report;
     report.format = std::string(numerics::format_name(format));
+    progress(result.reports.size(), report.format);
     const model::Weights weights =
         quantize_model_weights(loaded, format, options.quantize_embeddings, &report);
     const LogitStats stats = run_model(loaded, weights, prompts, text, options.threads);
@@ -222,6 +228,7 @@ QuantEvalResult evaluate_formats(const model::LoadedModel& loaded, const QuantEv
     report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     result.reports.push_back(std::move(report));
   }
+  progress(steps, "done");
   return result;
 }
 

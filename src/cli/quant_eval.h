@@ -6,6 +6,7 @@
 // Non-goals: format definitions (numerics/format_table.h), generation (runtime/).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,9 @@ struct QuantEvalOptions {
   bool quantize_embeddings = false;  // false: token embeddings and the LM head stay bf16
   int64_t text_tokens = 256;         // perplexity text length (tokens)
   int threads = 0;
+  // Called before each step (the bf16 reference, then each format) with (done, total, what): the CLI's
+  // progress bar. Empty: no calls.
+  std::function<void(size_t, size_t, const std::string&)> on_progress;
 };
 
 struct TensorError {

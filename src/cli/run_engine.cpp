@@ -8,6 +8,8 @@
 #include <fstream>
 #include <map>
 
+#include <unistd.h>
+
 #include "cli/html_timeline.h"
 #include "compiler/engine_runner.h"
 #include "core/error.h"
@@ -15,6 +17,8 @@
 #include "model/loader.h"
 #include "model/presets.h"
 #include "report/html.h"
+#include "report/progress.h"
+#include "report/table.h"
 #include "runtime/text_codec.h"
 
 namespace xpusim::cli {
@@ -53,6 +57,7 @@ void append_trace(nlohmann::json& events, const chips::StepCost& cost, double st
 }  // namespace
 
 void run_on_engine(const EngineRunOptions& options) {
+  if (options.json && options.csv) fail("give either --json or --csv, not both");
   if (!options.prompt.empty() && !options.chat.empty()) fail("give either --prompt or --chat, not both");
   if (options.prompt.empty() && options.chat.empty()) fail("give a --prompt TEXT or a --chat MESSAGE");
   if (options.max_tokens < 1) fail("--max-tokens must be >= 1 (got {})", options.max_tokens);
@@ -60,6 +65,14 @@ void run_on_engine(const EngineRunOptions& options) {
   const engine::ChipConfig chip = engine::load_chip(options.chip);
   const engine::WeightFormat format = compiler::engine_format_from_name(options.precision);
 
+  // The text streams to stdout as it comes; a bar on the same terminal would overwrite it, so the bar is
+  // drawn only when no text streams there (--json, --csv, --timing-only or stdout redirected).
+  const bool streams_text = !options.json && !options.csv && !options.timing_only;
+  report::ProgressBar progress(!options.quiet && report::ProgressBar::stderr_is_terminal() &&
+                                   !(streams_text && isatty(STDOUT_FILENO) == 1),
+                               "run");
+  const size_t steps = static_cast<size_t>(options.max_tokens) + 1;  // compile + prefill, then tokens
+  progress.update(0, steps, "loading " + options.model);
   // Timing-only runs of a preset need no weights (1B-30B models are costed without materialising them).
   model::LoadedModel loaded;
   const auto preset = model::find_preset(options.model);
@@ -76,10 +89,11 @@ void run_on_engine(const EngineRunOptions& options) {
       options.chat.empty() ? codec.encode_prompt(options.prompt) : codec.encode_chat(options.chat);
   if (prompt.empty()) fail("the prompt encodes to no tokens");
   const int64_t capacity = static_cast<int64_t>(prompt.size()) + options.max_tokens;
+  progress.update(0, steps, "compiling for " + chip.name);
   compiler::EngineRunner runner(
       chip, loaded.config, options.timing_only ? nullptr : &loaded.weights,
       {.format = format, .kv_capacity = capacity, .max_step_tokens = 64, .functional = !options.timing_only});
-  if (loaded.synthetic && !options.timing_only && !options.json)
+  if (loaded.synthetic && !options.timing_only && !options.json && !options.csv && !options.quiet)
     fmt::print(stderr, "note: no real weights for '{}'; using {} weights. The text below is noise.\n",
                loaded.name, loaded.source);
 
@@ -96,6 +110,7 @@ void run_on_engine(const EngineRunOptions& options) {
   std::vector<TimelineInterval> html_intervals;
   const bool html = !options.html_file.empty();
 
+  progress.update(0, steps, "prefill");
   compiler::StepOutput out = runner.forward(prompt);
   prefill.add(out.cost);
   program_instructions = out.program_instructions;
@@ -111,13 +126,14 @@ void run_on_engine(const EngineRunOptions& options) {
       }
       const std::string piece = stream.step(next);
       text += piece;
-      if (!options.json) {
+      if (streams_text) {
         std::fwrite(piece.data(), 1, piece.size(), stdout);
         std::fflush(stdout);
       }
     }
     generated.push_back(next);
     history.push_back(next);
+    progress.update(static_cast<size_t>(step) + 1, steps, "tokens simulated");
     if (step + 1 == options.max_tokens) break;
     out = runner.forward(std::span<const int32_t>(&next, 1));
     if (!options.trace_file.empty())
@@ -131,8 +147,9 @@ void run_on_engine(const EngineRunOptions& options) {
   if (!options.timing_only) {
     const std::string tail = stream.flush();
     text += tail;
-    if (!options.json) std::fwrite(tail.data(), 1, tail.size(), stdout);
+    if (streams_text) std::fwrite(tail.data(), 1, tail.size(), stdout);
   }
+  progress.finish();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   if (!options.trace_file.empty()) {
     std::ofstream file(options.trace_file);
@@ -199,6 +216,12 @@ void run_on_engine(const EngineRunOptions& options) {
   }
   if (options.json) {
     fmt::print("{}\n", result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    return;
+  }
+  if (options.csv) {  // the per-op-type breakdown: simulated seconds and share of the whole run
+    fmt::print("{}", report::csv_row({"op_type", "seconds", "share"}));
+    for (const auto& [type, s] : all.seconds_by_type)
+      fmt::print("{}", report::csv_row({type, fmt::format("{}", s), fmt::format("{}", s / total_s)}));
     return;
   }
   fmt::print("\n\n-- {} on {} ({} engine{}, {:.1f} MHz) | weights {} {:.1f} MB | {}\n", loaded.name,

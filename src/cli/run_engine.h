@@ -20,6 +20,8 @@ struct EngineRunOptions {
   runtime::SamplingParams sampling;
   bool timing_only = false;
   bool json = false;
+  bool csv = false;    // the per-op-type breakdown as CSV, nothing else on stdout
+  bool quiet = false;  // no progress bar or notes on stderr
 };
 
 void run_on_engine(const EngineRunOptions& options);

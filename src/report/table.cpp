@@ -85,14 +85,7 @@ std::string pad(const std::string& text, size_t width, bool right) {
 }
 
 std::string csv_cell(const nlohmann::json& value) {
-  if (value.is_string()) {
-    std::string text = value.get<std::string>();
-    if (text.find_first_of(",\"\n") == std::string::npos) return text;
-    std::string quoted = "\"";
-    for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return quoted + "\"";
-  }
-  return value.dump();
+  return value.is_string() ? csv_field(value.get<std::string>()) : value.dump();
 }
 
 }  // namespace
@@ -173,6 +166,23 @@ nlohmann::json to_json(const CompareReport& report) {
           {"xpusim_version", report.version},
           {"chips", rows},
           {"explanation", explain(report)}};
+}
+
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string csv_row(const std::vector<std::string>& fields) {
+  std::string out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += csv_field(fields[i]);
+  }
+  out.push_back('\n');
+  return out;
 }
 
 std::string to_csv(const CompareReport& report) {

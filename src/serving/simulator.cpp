@@ -143,6 +143,8 @@ ServeSimResult simulate_serving(const std::vector<SimRequest>& requests, chips::
         }
       }
     }
+    if (newly_finished > 0 && options.on_progress)
+      options.on_progress(result.completed + result.rejected, static_cast<int64_t>(requests.size()));
     const double running = static_cast<double>(plan.chunks.size());
     result.max_running = std::max<int64_t>(result.max_running, static_cast<int64_t>(plan.chunks.size()));
     weighted_running += running * step_s;

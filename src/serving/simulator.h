@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,9 @@ struct ServeSimOptions {
   SchedulerConfig scheduler;
   KvConfig kv;
   size_t max_samples = 400;  // time-series points kept (buckets of steps)
+  // Called after each step that finished a request, with (requests finished or rejected, requests): the
+  // CLI's progress bar. Empty: no calls.
+  std::function<void(int64_t, int64_t)> on_progress;
 };
 
 struct ServeSimResult {
