@@ -48,10 +48,9 @@ void Emitter::load_register(int reg, uint64_t value) {
   m_group_of_pc.push_back(static_cast<int32_t>(m_groups.size()) - 1);
 }
 
-Addr Emitter::sram_addr(uint64_t address, int64_t offset_limit) {
-  const auto limit = static_cast<uint64_t>(offset_limit);
-  if (address < limit) return {0, static_cast<int64_t>(address)};
-  const uint64_t base = address & ~(kComputeOffsetLimit - 1);  // 1 MiB aligned bases serve every operand
+// `address` as a base register + offset, reusing a register that already holds `base` (round-robin
+// otherwise).
+Addr Emitter::based_addr(uint64_t address, uint64_t base) {
   for (int i = 0; i < kBaseRegisters; ++i)
     if (m_base_value[static_cast<size_t>(i)] == base)
       return {kFirstBaseRegister + i, static_cast<int64_t>(address - base)};
@@ -62,19 +61,19 @@ Addr Emitter::sram_addr(uint64_t address, int64_t offset_limit) {
   return {kFirstBaseRegister + slot, static_cast<int64_t>(address - base)};
 }
 
+Addr Emitter::sram_addr(uint64_t address, int64_t offset_limit) {
+  const auto limit = static_cast<uint64_t>(offset_limit);
+  if (address < limit) return {0, static_cast<int64_t>(address)};
+  const uint64_t base = address & ~(kComputeOffsetLimit - 1);  // 1 MiB aligned bases serve every operand
+  return based_addr(address, base);
+}
+
 Addr Emitter::dram_addr(uint64_t address) {
   if (address < kDramOffsetLimit) return {0, static_cast<int64_t>(address)};
   const uint64_t base = address & ~((1ull << 31) - 1);
   if (base > 0xFFFFFFFFull)
     fail("DRAM address 0x{:x} is beyond what register + 32-bit offset operands reach (8 GiB)", address);
-  for (int i = 0; i < kBaseRegisters; ++i)
-    if (m_base_value[static_cast<size_t>(i)] == base)
-      return {kFirstBaseRegister + i, static_cast<int64_t>(address - base)};
-  const int slot = m_next_base;
-  m_next_base = (m_next_base + 1) % kBaseRegisters;
-  m_base_value[static_cast<size_t>(slot)] = base;
-  load_register(kFirstBaseRegister + slot, base);
-  return {kFirstBaseRegister + slot, static_cast<int64_t>(address - base)};
+  return based_addr(address, base);
 }
 
 void Emitter::note(const Decoded& d) {

@@ -70,6 +70,7 @@ class Emitter {
  private:
   engine::Addr sram_addr(uint64_t address, int64_t offset_limit);
   engine::Addr dram_addr(uint64_t address);
+  engine::Addr based_addr(uint64_t address, uint64_t base);
   void note(const engine::Decoded& d);
   void load_register(int reg, uint64_t value);
 

@@ -5,6 +5,8 @@
 
 #include "chip_test_util.h"
 
+#include "cli_runner.h"
+
 namespace xpusim::chips::test {
 namespace {
 
@@ -14,13 +16,8 @@ struct CommandResult {
 };
 
 CommandResult run_cli(const std::string& arguments) {
-  CommandResult result;
-  FILE* pipe = ::popen((std::string(XPUSIM_BINARY) + " " + arguments + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  for (size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) result.output.append(buffer, got);
-  result.status = ::pclose(pipe);
-  return result;
+  const xpusim::testing::CliOutput out = xpusim::testing::run_xpusim(arguments);
+  return CommandResult{out.status, out.text};
 }
 
 TEST(ChipsCommand, ListsEveryPreset) {

@@ -9,25 +9,15 @@
 #include <sstream>
 #include <string>
 
+#include "cli_runner.h"
+
 namespace {
 
-struct Output {
-  int status = -1;
-  std::string text;
-};
+using Output = xpusim::testing::CliOutput;
 
 // stdout only, or stdout + stderr with `merge`.
 Output run_compare(const std::string& args, bool merge = false) {
-  Output out;
-  const std::string command =
-      std::string(XPUSIM_BINARY) + " compare --quiet " + args + (merge ? " 2>&1" : " 2>/dev/null");
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.text.append(buffer.data(), n);
-  out.status = pclose(pipe);
-  return out;
+  return xpusim::testing::run_xpusim("compare --quiet " + args, merge ? "2>&1" : "2>/dev/null");
 }
 
 // llama-3.2-1b has no checkpoint in the test environment: timed from its config, nothing generated.

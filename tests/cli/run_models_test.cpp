@@ -6,24 +6,13 @@
 #include <cstdio>
 #include <string>
 
+#include "cli_runner.h"
+
 namespace {
 
-struct Output {
-  int status = -1;
-  std::string text;
-};
+using Output = xpusim::testing::CliOutput;
 
-Output run_cli(const std::string& args) {
-  Output out;
-  std::string command = std::string(XPUSIM_BINARY) + " " + args + " 2>/dev/null";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.text.append(buffer.data(), n);
-  out.status = pclose(pipe);
-  return out;
-}
+Output run_cli(const std::string& args) { return xpusim::testing::run_xpusim(args, "2>/dev/null"); }
 
 TEST(CliRun, JsonOnTinyCheckpointIsOneObject) {
   Output out = run_cli("run --model " + std::string(XPUSIM_TEST_DATA) +

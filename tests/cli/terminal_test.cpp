@@ -17,6 +17,8 @@
 
 #include "report/table.h"
 
+#include "cli_runner.h"
+
 namespace {
 
 const std::string kModel = std::string(XPUSIM_TEST_DATA) + "/models/llama";
@@ -28,16 +30,12 @@ struct Output {
 
 // Runs `xpusim ARGS` with stdout and stderr both on pipes/files (never a terminal).
 Output run_xpusim(const std::string& args) {
-  Output result;
   const std::filesystem::path err_file = std::filesystem::temp_directory_path() /
                                          ("xpusim_terminal_test_" + std::to_string(::getpid()) + ".err");
-  const std::string command = std::string(XPUSIM_BINARY) + " " + args + " 2>" + err_file.string();
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.out.append(buffer.data(), n);
-  result.status = pclose(pipe);
+  const xpusim::testing::CliOutput piped = xpusim::testing::run_xpusim(args, "2>" + err_file.string());
+  Output result;
+  result.status = piped.status;
+  result.out = piped.text;
   std::ifstream err(err_file);
   std::stringstream text;
   text << err.rdbuf();

@@ -9,20 +9,20 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli_runner.h"
+
 namespace {
 
 std::string run(const std::string& args, int* status = nullptr) {
-  std::string out;
-  FILE* pipe = popen((std::string(XPUSIM_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  char buffer[4096];
-  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  const int rc = pclose(pipe);
-  if (status) *status = rc;
-  return out;
+  xpusim::testing::CliOutput out = xpusim::testing::run_xpusim(args);
+  if (status) *status = out.status;
+  return out.text;
 }
 
 std::string temp(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("xpusim_engine_cli_" + std::to_string(::getpid()) + "_" + name)).string();
+  return (std::filesystem::temp_directory_path() /
+          ("xpusim_engine_cli_" + std::to_string(::getpid()) + "_" + name))
+      .string();
 }
 
 TEST(EngineCli, AsmDisasmExecTraceBench) {

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string>
 
+#include "cli_runner.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -21,12 +23,9 @@ fs::path temp(const std::string& name) {
 
 // Runs xpusim with `args`; returns stdout+stderr, sets *status to the exit status.
 std::string run(const std::string& args, int* status) {
-  std::string out;
-  FILE* pipe = popen((std::string(XPUSIM_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  char buffer[4096];
-  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  *status = pclose(pipe);
-  return out;
+  xpusim::testing::CliOutput out = xpusim::testing::run_xpusim(args);
+  *status = out.status;
+  return out.text;
 }
 
 std::string read_file(const fs::path& path) {

@@ -2,6 +2,7 @@
 // level every other one is tested against for agreement.
 #include <cstring>
 
+#include "exec/kernels.h"
 #include "exec/simd/simd_kernels.h"
 #include "numerics/decode.h"
 
@@ -9,22 +10,6 @@ namespace xpusim::exec::simd {
 namespace {
 
 constexpr int64_t kQK = 32;
-
-float dot_f32(const float* a, const float* b, int64_t n) {
-  // Sixteen independent partial sums: lets the compiler keep SSE registers busy without reassociating one
-  // sum (which it may not do under strict IEEE semantics).
-  constexpr int kLanes = 16;
-  float acc[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int j = 0; j < kLanes; ++j) acc[j] += a[i + j] * b[i + j];
-  }
-  float tail = 0.0f;
-  for (; i < n; ++i) tail += a[i] * b[i];
-  for (int j = 0; j < kLanes; j += 2) acc[j] += acc[j + 1];
-  float sum = ((acc[0] + acc[2]) + (acc[4] + acc[6])) + ((acc[8] + acc[10]) + (acc[12] + acc[14]));
-  return sum + tail;
-}
 
 float half_at(const uint8_t* p) {
   uint16_t bits;
@@ -122,23 +107,24 @@ void gemm_panel(const float* x, int64_t ldx, int64_t tokens, const float* panel,
   }
 }
 
-constexpr SimdKernels kGeneric = {.name = "generic",
-                                  .vector_floats = 1,
-                                  .exact_dots = false,
-                                  .dot_f32 = dot_f32,
-                                  .dot_q4_0 = dot_q4_0,
-                                  .dot_q4_1 = dot_q4_1,
-                                  .dot_q8_0 = dot_q8_0,
-                                  .dot_ue_4bit = nullptr,
-                                  .dot_mxfp4 = nullptr,
-                                  .dot_bf16 = dot_bf16,
-                                  .dot_f16 = dot_f16,
-                                  .fma_burst = fma_burst,
-                                  .widen_bf16 = widen_bf16,
-                                  .transpose16 = transpose16,
-                                  .attend_keys = nullptr,
-                                  .axpy = axpy,
-                                  .gemm_panel = gemm_panel};
+constexpr SimdKernels kGeneric = {
+    .name = "generic",
+    .vector_floats = 1,
+    .exact_dots = false,
+    .dot_f32 = exec::dot_f32,  // the reference kernel (kernels_linear.cpp) is portable already
+    .dot_q4_0 = dot_q4_0,
+    .dot_q4_1 = dot_q4_1,
+    .dot_q8_0 = dot_q8_0,
+    .dot_ue_4bit = nullptr,
+    .dot_mxfp4 = nullptr,
+    .dot_bf16 = dot_bf16,
+    .dot_f16 = dot_f16,
+    .fma_burst = fma_burst,
+    .widen_bf16 = widen_bf16,
+    .transpose16 = transpose16,
+    .attend_keys = nullptr,
+    .axpy = axpy,
+    .gemm_panel = gemm_panel};
 
 }  // namespace
 
