@@ -7,9 +7,11 @@
 #include <cstdio>
 #include <memory>
 
+#include "chips/loader.h"
 #include "cli/command.h"
 #include "cli/cuda_target.h"
 #include "cli/quant_eval.h"
+#include "cli/run_chip.h"
 #include "cli/run_engine.h"
 #include "core/error.h"
 #include "exec/executor.h"
@@ -39,9 +41,18 @@ struct RunOptions {
   std::string html;
 };
 
-bool is_host_chip(std::string_view chip) { return chip.empty() || chip == "host" || chip == "cpu-host"; }
+bool is_host_chip(std::string_view chip) { return chip.empty() || chip == "host"; }
+bool is_engine_chip(const std::string& chip) { return chips::load_chip(chip).family == chips::Family::UE; }
 
 void run_run(const RunOptions& options) {
+  if (!is_host_chip(options.chip) && !is_cuda_chip(options.chip) && !is_engine_chip(options.chip)) {
+    if (!options.trace.empty() || !options.html.empty()) fail("--trace and --html need --chip ue-*");
+    run_on_family_chip(ChipRunOptions{options.model, options.chip, options.precision, options.prompt,
+                                      options.chat, options.max_tokens, options.sampling, options.stops,
+                                      options.threads, options.timing_only, options.json, options.csv,
+                                      options.quiet});
+    return;
+  }
   if (!is_host_chip(options.chip) && !is_cuda_chip(options.chip)) {
     run_on_engine(EngineRunOptions{options.model, options.chip, options.precision, options.prompt,
                                    options.chat, options.trace, options.html, options.max_tokens,
@@ -49,9 +60,12 @@ void run_run(const RunOptions& options) {
                                    options.quiet});
     return;
   }
-  if (options.csv) fail("--csv prints the per-op-type table of --chip ue-*; the host run has no table");
+  if (options.csv)
+    fail("--csv prints the per-op-type table of a simulated --chip; the host run has no table");
   if (options.timing_only || !options.trace.empty() || !options.html.empty())
-    fail("--timing-only, --trace and --html need --chip ue-*");
+    fail(
+        "--timing-only, --trace and --html need a simulated --chip (ue-*, or a family chip for "
+        "--timing-only)");
   const bool on_cuda = is_cuda_chip(options.chip);
   if (on_cuda && !cuda_target_built())
     fail("--chip cuda: this xpusim was built without CUDA (no nvcc found)");
@@ -174,6 +188,7 @@ void setup_run(CLI::App& app) {
       "  xpusim run --model gpt2 --prompt \"Once upon a time\" --max-tokens 32 --seed 7\n"
       "  xpusim run --model ./my-checkpoint/ --prompt \"Hello\" --stop \"\\n\" --json\n"
       "  xpusim run --model smollm2-135m --chip ue-ku5p --precision ue-if4 --chat \"Hi\" --temperature 0\n"
+      "  xpusim run --model smollm2-135m --chip gpu-h100-sxm --chat \"Hi\" --temperature 0\n"
       "A preset name without its real checkpoint in the model cache runs synthetic weights (labelled).");
   command
       ->add_option("--model,-m", options->model,
@@ -198,8 +213,9 @@ void setup_run(CLI::App& app) {
   command->add_option("--precision", options->precision,
                       "Run with linear weights quantized into this number format (xpusim quant --list)");
   command->add_option("--chip", options->chip,
-                      "host (default), cuda (an NVIDIA GPU, when built with CUDA) or a ue-* chip (the "
-                      "simulated unified engine)");
+                      "host (default), cuda (an NVIDIA GPU, when built with CUDA), a ue-* chip (the "
+                      "simulated unified engine) or any other chip preset (values from the host, time and "
+                      "energy from the chip's model; `xpusim chips`)");
   command->add_flag(
       "--timing-only", options->timing_only,
       "With --chip: simulate timing without values (same cycles; any preset, no weights needed)");

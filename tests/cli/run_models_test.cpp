@@ -31,6 +31,40 @@ TEST(CliRun, BadFlagsAndModelsFail) {
   EXPECT_NE(run_cli("run --model gpt2 --prompt hi --top-p 0").status, 0);
 }
 
+// A family chip: the text is the host's with the chip's weight format (bf16 on the H100), the figures come
+// from the chip's cost model.
+TEST(CliRun, FamilyChipGivesHostTextAndChipFigures) {
+  const std::string model = std::string(XPUSIM_TEST_DATA) + "/models/llama";
+  Output host =
+      run_cli("run --model " + model +
+              " --prompt 'hello' --max-tokens 6 --temperature 0 --json --threads 1 --precision bf16");
+  Output chip =
+      run_cli("run --model " + model +
+              " --prompt 'hello' --max-tokens 6 --temperature 0 --json --threads 1 --chip gpu-h100-sxm");
+  ASSERT_EQ(host.status, 0) << host.text;
+  ASSERT_EQ(chip.status, 0) << chip.text;
+  const nlohmann::json h = nlohmann::json::parse(host.text), c = nlohmann::json::parse(chip.text);
+  EXPECT_EQ(c["text"], h["text"]);
+  EXPECT_EQ(c["weight_format"], "bf16");
+  EXPECT_EQ(c["generated_tokens"], h["generated_tokens"]);
+  EXPECT_GT(c["ttft_s"].get<double>(), 0);
+  EXPECT_GT(c["decode_s_per_token"].get<double>(), 0);
+  EXPECT_GT(c["energy_per_token_j"].get<double>(), 0);
+  EXPECT_GT(c["weight_level_bytes_per_decode_token"].get<double>(), 0);
+}
+
+TEST(CliRun, FamilyChipTimingOnlyNeedsNoWeights) {
+  Output out =
+      run_cli("run --model llama-3.2-1b --prompt 'hello' --max-tokens 8 --chip tpu-v5e --timing-only --json");
+  ASSERT_EQ(out.status, 0) << out.text;
+  const nlohmann::json j = nlohmann::json::parse(out.text);
+  EXPECT_EQ(j["generated_tokens"], 8);
+  // Decode of a 1B model is bound by reading its ~2.5 GB of bf16 weights from HBM each token.
+  EXPECT_GT(j["weight_level_bytes_per_decode_token"].get<double>(), 2.0e9);
+  EXPECT_NE(run_cli("run --model gpt2 --prompt hi --chip tpu-v5e --trace /tmp/x.json").status, 0);
+  EXPECT_NE(run_cli("run --model gpt2 --prompt hi --chip no-such-chip").status, 0);
+}
+
 TEST(CliModels, ListsPresetsWithExactCounts) {
   Output out = run_cli("models --json");
   ASSERT_EQ(out.status, 0);

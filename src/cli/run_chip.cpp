@@ -1,0 +1,182 @@
+#include "cli/run_chip.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <optional>
+
+#include "chips/loader.h"
+#include "cli/quant_eval.h"
+#include "cli/targets.h"
+#include "core/error.h"
+#include "exec/executor.h"
+#include "model/loader.h"
+#include "model/presets.h"
+#include "numerics/format_table.h"
+#include "report/table.h"
+#include "runtime/generate.h"
+
+namespace xpusim::cli {
+namespace {
+
+struct StepTotals {
+  double seconds = 0, flops = 0, energy_j = 0, offchip_bytes = 0;
+  std::map<std::string, double> seconds_by_type;
+  void add(const chips::StepCost& cost, const chips::SystemPlan& plan) {
+    seconds += cost.seconds;
+    flops += cost.flops;
+    energy_j += cost.energy.total();
+    for (size_t level = 0; level < cost.bytes_per_level.size() && level < plan.levels.size(); ++level)
+      if (plan.levels[level].name == plan.weight_level) offchip_bytes += cost.bytes_per_level[level];
+    for (const chips::OpCost& op : cost.ops) seconds_by_type[op.op_type] += op.seconds;
+  }
+};
+
+// A preset costed without values needs no weights: its exact config, no checkpoint.
+model::LoadedModel load_for_run(const ChipRunOptions& options) {
+  const auto preset = model::find_preset(options.model);
+  if (options.timing_only && preset && !model::find_cached_checkpoint(*preset)) {
+    model::LoadedModel loaded;
+    loaded.name = options.model;
+    loaded.config = preset->config;
+    loaded.synthetic = true;
+    loaded.source = "none (timing-only)";
+    return loaded;
+  }
+  return model::load_model(options.model);
+}
+
+}  // namespace
+
+void run_on_family_chip(const ChipRunOptions& options) {
+  if (options.json && options.csv) fail("give either --json or --csv, not both");
+  if (!options.prompt.empty() && !options.chat.empty()) fail("give either --prompt or --chat, not both");
+  if (options.prompt.empty() && options.chat.empty()) fail("give a --prompt TEXT or a --chat MESSAGE");
+  if (options.max_tokens < 1) fail("--max-tokens must be >= 1 (got {})", options.max_tokens);
+  options.sampling.validate();
+  const chips::ChipSpec chip = chips::load_chip(options.chip);
+  model::LoadedModel loaded = load_for_run(options);
+  const std::unique_ptr<chips::CostModel> cost_model =
+      make_target_cost_model(chip, loaded.config, options.precision);
+  const chips::SystemPlan& plan = cost_model->plan();
+
+  const runtime::TextCodec codec = runtime::TextCodec::for_model(loaded);
+  std::vector<int32_t> prompt =
+      options.chat.empty() ? codec.encode_prompt(options.prompt) : codec.encode_chat(options.chat);
+  if (prompt.empty()) fail("the prompt encodes to no tokens");
+
+  // Values: the host executor on the weights as the chip stores them (the plan's weight format).
+  runtime::GenerateResult result;
+  result.prompt_ids = prompt;
+  double host_wall = 0;
+  if (!options.timing_only) {
+    const std::optional<numerics::Format> format = numerics::format_from_name(plan.weight_format);
+    if (!format)
+      fail("chip {}: weight format '{}' has no host codec to produce values; use --timing-only", chip.name,
+           plan.weight_format);
+    loaded.weights = quantize_model_weights(loaded, *format, false);
+    if (loaded.synthetic && !options.json && !options.csv && !options.quiet)
+      fmt::print(stderr, "note: no real weights for '{}'; using {} weights. The text below is noise.\n",
+                 loaded.name, loaded.source);
+    exec::Executor executor(
+        loaded.config, loaded.weights,
+        exec::ExecOptions{options.threads, static_cast<int64_t>(prompt.size()) + options.max_tokens});
+    runtime::GenerateOptions generate_options;
+    generate_options.max_tokens = options.max_tokens;
+    generate_options.sampling = options.sampling;
+    generate_options.stop_strings = options.stops;
+    generate_options.stop_ids = codec.stop_ids(loaded.config);
+    const bool streams = !options.json && !options.csv;
+    const auto start = std::chrono::steady_clock::now();
+    result = runtime::generate(executor, codec, prompt, generate_options, [&](std::string_view piece) {
+      if (!streams) return;
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+    });
+    host_wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  } else {
+    result.output_ids.assign(static_cast<size_t>(options.max_tokens), 0);
+    result.stop_reason = "max_tokens";
+  }
+
+  // Time: the prefill step, then one decode step per further generated token at its context.
+  const auto cost_start = std::chrono::steady_clock::now();
+  const auto prompt_len = static_cast<int64_t>(prompt.size());
+  const auto generated = static_cast<int64_t>(result.output_ids.size());
+  StepTotals prefill, decode;
+  prefill.add(cost_model->step({{{prompt_len, 0}}}), plan);
+  for (int64_t k = 1; k < generated; ++k) decode.add(cost_model->step({{{1, prompt_len + k - 1}}}), plan);
+  const double cost_wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - cost_start).count();
+
+  const int64_t decode_steps = std::max<int64_t>(generated - 1, 0);
+  const double tpot = decode_steps > 0 ? decode.seconds / static_cast<double>(decode_steps) : 0;
+  const double total_s = prefill.seconds + decode.seconds;
+  const double tokens = static_cast<double>(std::max<int64_t>(generated, 1));
+  std::map<std::string, double> by_type = prefill.seconds_by_type;
+  for (const auto& [type, s] : decode.seconds_by_type) by_type[type] += s;
+  nlohmann::json breakdown = nlohmann::json::object();
+  for (const auto& [type, s] : by_type) breakdown[type] = total_s > 0 ? s / total_s : 0.0;
+  const nlohmann::json out = {
+      {"model", loaded.name},
+      {"chip", chip.name},
+      {"family", std::string(chips::family_name(chip.family))},
+      {"chips_used", plan.chips_used},
+      {"weight_format", plan.weight_format},
+      {"compute_precision", std::string(chips::precision_name(plan.compute_precision))},
+      {"timing_only", options.timing_only},
+      {"text", result.text},
+      {"prompt_tokens", prompt.size()},
+      {"generated_tokens", generated},
+      {"stop_reason", result.stop_reason},
+      {"ttft_s", prefill.seconds},
+      {"decode_s_per_token", tpot},
+      {"decode_tokens_per_s", tpot > 0 ? 1.0 / tpot : 0.0},
+      {"tokens_per_s", total_s > 0 ? static_cast<double>(generated) / total_s : 0.0},
+      {"utilization_of_peak", total_s > 0 ? (prefill.flops + decode.flops) / total_s / plan.peak_flops : 0.0},
+      {"weight_level_bytes_per_decode_token",
+       decode_steps > 0 ? decode.offchip_bytes / static_cast<double>(decode_steps) : prefill.offchip_bytes},
+      {"energy_per_token_j", (prefill.energy_j + decode.energy_j) / tokens},
+      {"time_by_op_type", breakdown},
+      {"host_wall_s", host_wall},
+      {"cost_model_wall_s", cost_wall},
+      {"notes", plan.notes},
+  };
+  if (options.json) {
+    fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    return;
+  }
+  if (options.csv) {
+    fmt::print("{}", report::csv_row({"op_type", "seconds", "share"}));
+    for (const auto& [type, s] : by_type)
+      fmt::print("{}", report::csv_row({type, fmt::format("{}", s), fmt::format("{}", s / total_s)}));
+    return;
+  }
+  fmt::print("\n\n-- {} on {} ({}, {} chip{}) | weights {} | compute {} | {}\n", loaded.name, chip.name,
+             chips::family_name(chip.family), plan.chips_used, plan.chips_used > 1 ? "s" : "",
+             plan.weight_format, chips::precision_name(plan.compute_precision),
+             options.timing_only ? "timing-only" : "values from the host executor");
+  fmt::print(
+      "-- prompt {} tokens: TTFT {:.3f} ms | decode {} tokens: {:.3f} ms/token, {:.1f} tokens/s | "
+      "utilization {:.1f}% of peak\n",
+      prompt.size(), prefill.seconds * 1e3, generated, tpot * 1e3, tpot > 0 ? 1.0 / tpot : 0.0,
+      100.0 * out["utilization_of_peak"].get<double>());
+  fmt::print("-- {} {:.1f} MB per decode token | energy {:.4f} J per token\n", plan.weight_level,
+             out["weight_level_bytes_per_decode_token"].get<double>() / 1e6,
+             out["energy_per_token_j"].get<double>());
+  std::string parts;
+  for (const auto& [type, share] : breakdown.items())
+    parts += fmt::format("{}{} {:.1f}%", parts.empty() ? "" : ", ", type, 100.0 * share.get<double>());
+  fmt::print("-- time by op: {}\n", parts);
+  if (options.timing_only)
+    fmt::print("-- on this machine: cost model {:.3f} s\n", cost_wall);
+  else
+    fmt::print("-- on this machine: host execution {:.2f} s ({:.1f} tokens/s), cost model {:.3f} s\n",
+               host_wall, host_wall > 0 ? static_cast<double>(generated) / host_wall : 0.0, cost_wall);
+  for (const std::string& note : plan.notes) fmt::print("-- note: {}\n", note);
+}
+
+}  // namespace xpusim::cli

@@ -1,0 +1,32 @@
+// `xpusim run --chip <cpu/gpu/tpu/npu/lpu preset>`: functional simulation of a family chip. The values come
+// from the host executor with the weights quantized into the chip's weight format (the plan's format), so the
+// text is what that storage format gives; the time, bytes and energy of every step (the prefill, then each
+// decode step at its context length) come from the chip's cost model (src/chips) through
+// cli/targets.h. The cost model adds microseconds per step, so the run is as fast as plain host execution
+// of the same weights. Non-goals: the unified engine (cli/run_engine.h simulates its programs), the chip's
+// own MAC rounding (the host computes in fp32: the chip's bf16/fp8 accumulation is not replayed).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/sampler.h"
+
+namespace xpusim::cli {
+
+struct ChipRunOptions {
+  std::string model, chip, precision, prompt, chat;
+  int64_t max_tokens = 128;
+  runtime::SamplingParams sampling;
+  std::vector<std::string> stops;
+  int threads = 0;
+  bool timing_only = false;  // no values: the cost of prompt + max_tokens tokens only
+  bool json = false;
+  bool csv = false;    // the per-op-type breakdown as CSV, nothing else on stdout
+  bool quiet = false;  // no progress bar or notes on stderr
+};
+
+void run_on_family_chip(const ChipRunOptions& options);
+
+}  // namespace xpusim::cli
