@@ -1,5 +1,6 @@
 #include "engine/chip_config.h"
 
+#include <fmt/ranges.h>
 #include <toml++/toml.h>
 #include <cstdlib>
 #include <filesystem>
@@ -259,19 +260,31 @@ ChipConfig parse_chip(std::string_view toml_text, const std::string& source) {
   return chip;
 }
 
-std::string chips_directory() {
-  if (const char* env = std::getenv("XPUSIM_CHIPS_DIR")) return env;
-  return std::string(XPUSIM_SOURCE_DIR) + "/chips";
+// The same search as chips::preset_dirs() (chips sits above engine): $XPUSIM_DATA_DIR/chips, then the source
+// tree.
+std::vector<std::string> chips_directories() {
+  std::vector<std::string> dirs;
+  if (const char* data_dir = std::getenv("XPUSIM_DATA_DIR"); data_dir != nullptr && *data_dir != '\0') {
+    const std::string dir = std::string(data_dir) + "/chips";
+    if (std::filesystem::is_directory(dir)) dirs.push_back(dir);
+  }
+  dirs.push_back(std::string(XPUSIM_SOURCE_DIR) + "/chips");
+  return dirs;
 }
 
 ChipConfig load_chip(const std::string& name_or_path) {
   std::string path = name_or_path;
   if (!std::filesystem::exists(path)) {
-    const std::string preset = chips_directory() + "/" + name_or_path + ".toml";
-    if (!std::filesystem::exists(preset))
-      fail("chip '{}': no such file and no preset {} (presets live in {})", name_or_path, preset,
-           chips_directory());
-    path = preset;
+    path.clear();
+    const std::vector<std::string> dirs = chips_directories();
+    for (const std::string& dir : dirs)
+      if (std::filesystem::exists(dir + "/" + name_or_path + ".toml")) {
+        path = dir + "/" + name_or_path + ".toml";
+        break;
+      }
+    if (path.empty())
+      fail("chip '{}': no such file and no preset of that name (presets live in {})", name_or_path,
+           fmt::format("{}", fmt::join(dirs, ", ")));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("{}: cannot open chip file", path);

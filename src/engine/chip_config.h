@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/engine_numerics.h"
 #include "engine/isa.h"
@@ -82,7 +83,8 @@ struct ChipConfig {
 ChipConfig parse_chip(std::string_view toml_text, const std::string& source);
 // Load a chip by file path, or by preset name ("ue-kintex7") from the chips/ directory.
 ChipConfig load_chip(const std::string& name_or_path);
-// Directory holding the presets (XPUSIM_CHIPS_DIR env var overrides the source tree's chips/).
-std::string chips_directory();
+// Directories searched for presets, in order: $XPUSIM_DATA_DIR/chips (if it exists), the source tree's
+// chips/.
+std::vector<std::string> chips_directories();
 
 }  // namespace xpusim::engine

@@ -17,8 +17,10 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+}  // namespace
+
 // Length of the longest suffix of `text` that is a proper prefix of some stop string: that much must wait.
-size_t held_back(std::string_view text, const std::vector<std::string>& stops) {
+size_t stop_string_holdback(std::string_view text, const std::vector<std::string>& stops) {
   size_t hold = 0;
   for (const std::string& stop : stops) {
     for (size_t len = std::min(stop.size() - 1, text.size()); len > hold; --len) {
@@ -30,8 +32,6 @@ size_t held_back(std::string_view text, const std::vector<std::string>& stops) {
   }
   return hold;
 }
-
-}  // namespace
 
 double GenerateResult::prompt_tokens_per_second() const {
   return prompt_seconds > 0 ? static_cast<double>(prompt_ids.size()) / prompt_seconds : 0.0;
@@ -89,7 +89,7 @@ GenerateResult generate(exec::Executor& executor, const TextCodec& codec, std::v
       result.stop_reason = "stop_string";
       break;
     }
-    emit_up_to(result.text.size() - held_back(result.text, options.stop_strings));
+    emit_up_to(result.text.size() - stop_string_holdback(result.text, options.stop_strings));
     if (step + 1 == options.max_tokens) break;
     if (executor.position() >= config.max_positions) {
       result.stop_reason = "context";

@@ -40,6 +40,10 @@ GenerateResult generate(exec::Executor& executor, const TextCodec& codec, std::v
                         const GenerateOptions& options,
                         const std::function<void(std::string_view)>& on_text = {});
 
+// Length of the longest suffix of `text` that is a proper prefix of some stop string: a streamer holds that
+// much back until the next token shows whether the stop string completes.
+size_t stop_string_holdback(std::string_view text, const std::vector<std::string>& stops);
+
 // Peak resident memory of this process (VmHWM), in bytes; 0 if unknown.
 size_t peak_memory_bytes();
 

@@ -6,25 +6,9 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "runtime/generate.h"
 
 namespace xpusim::serving {
-namespace {
-
-// Length of the longest suffix of `text` that is a proper prefix of a stop string: it must wait.
-size_t held_back(std::string_view text, const std::vector<std::string>& stops) {
-  size_t hold = 0;
-  for (const std::string& stop : stops) {
-    for (size_t len = std::min(stop.size() - 1, text.size()); len > hold; --len) {
-      if (text.substr(text.size() - len) == std::string_view(stop).substr(0, len)) {
-        hold = len;
-        break;
-      }
-    }
-  }
-  return hold;
-}
-
-}  // namespace
 
 struct HostEngine::SeqRuntime {
   SeqRuntime(const runtime::TextCodec& codec, runtime::SamplingParams params)
@@ -217,7 +201,7 @@ void HostEngine::loop() {
       const auto& stops = state.request.stop_strings;
       size_t cut = std::string::npos;
       for (const std::string& stop : stops) cut = std::min(cut, rt.text.find(stop, rt.emitted));
-      size_t release = rt.text.size() - held_back(rt.text, stops);
+      size_t release = rt.text.size() - runtime::stop_string_holdback(rt.text, stops);
       if (cut != std::string::npos) {
         rt.text.resize(cut);
         release = cut;

@@ -11,7 +11,7 @@ namespace xpusim::engine {
 namespace {
 
 std::string preset_text(const std::string& name) {
-  std::ifstream in(chips_directory() + "/" + name + ".toml");
+  std::ifstream in(chips_directories().back() + "/" + name + ".toml");
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
