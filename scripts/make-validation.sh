@@ -124,6 +124,16 @@ for chip, model, prec, pub, src, p in anchors:
     L.append(f"| {chip} | {model} | {prec} | {float(pub):g} | {src} | {tps:.0f} | {err(tps, float(pub))} | {p['compute']} | {p['decode_bound']} |")
 L.append("")
 L += NOTES.strip().splitlines()
-open(out, "w").write("\n".join(L) + "\n")
+# The unified-engine sections come from the engine benchmarks named in each (bench/*), not from this script: keep
+# everything from the marker on across regenerations.
+MARKER = "<!-- unified-engine sections"
+kept = ""
+try:
+    previous = open(out).read()
+    if MARKER in previous:
+        kept = previous[previous.index(MARKER):]
+except FileNotFoundError:
+    pass
+open(out, "w").write("\n".join(L) + "\n" + ("\n" + kept if kept else ""))
 PY
 echo "wrote $ROOT/docs/validation.md"

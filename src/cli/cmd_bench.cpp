@@ -16,10 +16,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <numeric>
 
 #include "chips/host_detect.h"
+#include "cli/bench_engine.h"
 #include "cli/command.h"
 #include "cli/cuda_target.h"
 #include "cli/quant_eval.h"
@@ -28,6 +30,7 @@
 #include "exec/host_limits.h"
 #include "exec/simd/simd_kernels.h"
 #include "model/loader.h"
+#include "numerics/decode.h"
 #include "numerics/format_table.h"
 #include "report/progress.h"
 #include "report/table.h"
@@ -49,6 +52,49 @@ struct BenchOptions {
 struct Stats {
   double mean = 0, sd = 0;
 };
+
+// llama.cpp's quantize_row_q4_1_ref: per 32 values d = (max - min) / 15, m = min, nibble = round((x - m) / d)
+// (element j low nibble of byte j, j + 16 high). q4_1 is a GGUF storage type, not a numerics format, so
+// --precision q4_1 builds it here.
+std::vector<std::byte> encode_ggml_q4_1(const std::vector<float>& values) {
+  std::vector<std::byte> out(values.size() / 32 * 20);
+  for (size_t b = 0; b < values.size() / 32; ++b) {
+    const float* x = values.data() + 32 * b;
+    float lo = x[0], hi = x[0];
+    for (int j = 1; j < 32; ++j) lo = std::min(lo, x[j]), hi = std::max(hi, x[j]);
+    const float d = (hi - lo) / 15.0f, inverse = d != 0.0f ? 1.0f / d : 0.0f;
+    uint8_t* block = reinterpret_cast<uint8_t*>(out.data()) + 20 * b;
+    const uint16_t d_bits = numerics::f32_to_f16(d), m_bits = numerics::f32_to_f16(lo);
+    std::memcpy(block, &d_bits, 2);
+    std::memcpy(block + 2, &m_bits, 2);
+    for (int j = 0; j < 16; ++j) {
+      const int low = std::min(15, static_cast<int>((x[j] - lo) * inverse + 0.5f));
+      const int high = std::min(15, static_cast<int>((x[j + 16] - lo) * inverse + 0.5f));
+      block[4 + j] = static_cast<uint8_t>(low | (high << 4));
+    }
+  }
+  return out;
+}
+
+// --precision q4_1: the linear layers (2-D blk.* matrices) as GGUF Q4_1 blocks, everything else bf16 (as
+// quantize_model_weights does for numerics formats).
+model::Weights ggml_q4_1_weights(const model::LoadedModel& loaded) {
+  auto rest = std::make_shared<model::Weights>(quantize_model_weights(loaded, std::nullopt, false));
+  model::Weights out;
+  out.source = rest->source;
+  out.keep_alive(rest);
+  for (const auto& [name, view] : rest->all()) {
+    if (view.shape.size() != 2 || !name.starts_with("blk.") || view.row_elements() % 32 != 0) {
+      out.add(view);
+      continue;
+    }
+    const model::TensorView& original = loaded.weights.get(name);
+    std::vector<float> values(static_cast<size_t>(original.elements()));
+    numerics::decode_to_f32(original.dtype, original.data, values.data(), values.size());
+    out.add_owned(name, DType::Q4_1, view.shape, encode_ggml_q4_1(values));
+  }
+  return out;
+}
 
 Stats stats_of(const std::vector<double>& values) {
   Stats s;
@@ -104,11 +150,23 @@ void print_csv_header() {
 
 void run_bench(const BenchOptions& options) {
   if (options.json && options.csv) fail("give either --json or --csv, not both");
+  if (options.chip.starts_with("ue-")) {  // functional-simulation speed (bench_engine.h)
+    FunctionalBenchOptions functional;
+    functional.model = options.model;
+    functional.chip = options.chip;
+    functional.precision = options.precision;
+    functional.generate = options.generate;
+    functional.reps = options.reps;
+    functional.json = options.json;
+    functional.csv = options.csv;
+    run_bench_functional(functional);
+    return;
+  }
   const bool on_cuda = is_cuda_chip(options.chip);
   if (options.chip != "host" && options.chip != "cpu-host" && !on_cuda) {
     fail(
-        "--chip '{}': bench runs on this machine (host) or its NVIDIA GPU (cuda); other chips are timed by "
-        "`xpusim compare`",
+        "--chip '{}': bench runs on this machine (host), its NVIDIA GPU (cuda) or a ue-* chip's functional "
+        "simulator; other chips are timed by `xpusim compare`",
         options.chip);
   }
   if (on_cuda && !cuda_target_built())
@@ -128,10 +186,14 @@ void run_bench(const BenchOptions& options) {
   if (!options.precision.empty()) {
     progress.update(done, steps, "quantizing to " + options.precision);
     const auto format = numerics::format_from_name(options.precision);
-    if (!format) {
-      fail("--precision: unknown format '{}'; known: {}", options.precision, numerics::format_names_joined());
+    if (options.precision == "q4_1") {
+      loaded.weights = ggml_q4_1_weights(loaded);
+    } else if (!format) {
+      fail("--precision: unknown format '{}'; known: {}, q4_1 (GGUF blocks)", options.precision,
+           numerics::format_names_joined());
+    } else {
+      loaded.weights = quantize_model_weights(loaded, *format, false);
     }
-    loaded.weights = quantize_model_weights(loaded, *format, false);
   }
   const int64_t context = options.prompt + options.generate + 1;
   if (context > loaded.config.max_positions && loaded.config.max_positions > 0) {
@@ -304,14 +366,16 @@ void setup_bench(CLI::App& app) {
       ->capture_default_str();
   command
       ->add_option("--chip", options->chip,
-                   "host (this machine) or cuda (its NVIDIA GPU, when built with CUDA)")
+                   "host (this machine), cuda (its NVIDIA GPU, when built with CUDA) or ue-* (functional-"
+                   "simulation speed vs the host running the same numerics)")
       ->capture_default_str();
   command->add_option("-p,--prompt-tokens", options->prompt, "Prompt tokens of the pp test (0 = skip)")
       ->capture_default_str();
   command->add_option("-n,--gen-tokens", options->generate, "Generated tokens of the tg test (0 = skip)")
       ->capture_default_str();
   command->add_option("--precision", options->precision,
-                      "Quantize linear weights into this number format first (xpusim quant --list)");
+                      "Quantize linear weights into this number format first (xpusim quant --list; also "
+                      "q4_1: GGUF Q4_1 blocks)");
   command->add_option("--threads", options->threads, "Worker threads, 0 = one per core")
       ->capture_default_str();
   command->add_option("--reps,-r", options->reps, "Timed repetitions of each test")->capture_default_str();

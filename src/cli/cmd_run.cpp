@@ -37,6 +37,8 @@ struct RunOptions {
   std::string precision;  // a numerics format name: weights quantized into it (cli/quant_eval.h)
   std::string chip;       // ue-* chip: run on the engine simulator (cli/run_engine.h)
   bool timing_only = false;
+  int64_t engines = 0;  // --engines: tensor parallel over this many of a ue-* chip's engines (0: all)
+  bool no_program_cache = false;  // --no-program-cache: compile the engine programs afresh
   std::string trace;
   std::string html;
 };
@@ -57,15 +59,13 @@ void run_run(const RunOptions& options) {
     run_on_engine(EngineRunOptions{options.model, options.chip, options.precision, options.prompt,
                                    options.chat, options.trace, options.html, options.max_tokens,
                                    options.sampling, options.timing_only, options.json, options.csv,
-                                   options.quiet});
+                                   options.quiet, options.engines, !options.no_program_cache});
     return;
   }
   if (options.csv)
     fail("--csv prints the per-op-type table of a simulated --chip; the host run has no table");
-  if (options.timing_only || !options.trace.empty() || !options.html.empty())
-    fail(
-        "--timing-only, --trace and --html need a simulated --chip (ue-*, or a family chip for "
-        "--timing-only)");
+  if (!options.trace.empty() || !options.html.empty()) fail("--trace and --html need --chip ue-*");
+  if (options.timing_only) fail("--timing-only needs a simulated --chip (ue-* or any other chip preset)");
   const bool on_cuda = is_cuda_chip(options.chip);
   if (on_cuda && !cuda_target_built())
     fail("--chip cuda: this xpusim was built without CUDA (no nvcc found)");
@@ -219,6 +219,13 @@ void setup_run(CLI::App& app) {
   command->add_flag(
       "--timing-only", options->timing_only,
       "With --chip: simulate timing without values (same cycles; any preset, no weights needed)");
+  command->add_flag("--no-program-cache", options->no_program_cache,
+                    "With --chip ue-*: neither load nor store compiled programs in the on-disk program cache "
+                    "($XPUSIM_CACHE_DIR/programs or ~/.cache/xpusim/programs; XPUSIM_PROGRAM_CACHE=0 also "
+                    "disables it)");
+  command->add_option("--engines", options->engines,
+                      "With --chip ue-*: split each step over this many engines (default: all of the "
+                      "chip's)");
   command->add_option("--trace", options->trace,
                       "With --chip: write a Chrome/Perfetto trace of the ops here");
   command->add_option("--html", options->html,

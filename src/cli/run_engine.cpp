@@ -12,6 +12,7 @@
 
 #include "cli/html_timeline.h"
 #include "compiler/engine_runner.h"
+#include "compiler/program_cache.h"
 #include "core/error.h"
 #include "engine/chip_config.h"
 #include "model/loader.h"
@@ -92,7 +93,13 @@ void run_on_engine(const EngineRunOptions& options) {
   progress.update(0, steps, "compiling for " + chip.name);
   compiler::EngineRunner runner(
       chip, loaded.config, options.timing_only ? nullptr : &loaded.weights,
-      {.format = format, .kv_capacity = capacity, .max_step_tokens = 64, .functional = !options.timing_only});
+      {.format = format,
+       .kv_capacity = capacity,
+       .max_step_tokens = 64,
+       .functional = !options.timing_only,
+       .engines = options.engines,
+       .program_cache_dir = options.program_cache ? compiler::default_program_cache_dir() : std::string()});
+  const int64_t engines_used = runner.chip().engines;  // steps split over these (compiler/tensor_parallel.h)
   if (loaded.synthetic && !options.timing_only && !options.json && !options.csv && !options.quiet)
     fmt::print(stderr, "note: no real weights for '{}'; using {} weights. The text below is noise.\n",
                loaded.name, loaded.source);
@@ -160,7 +167,7 @@ void run_on_engine(const EngineRunOptions& options) {
   const auto decode_steps = static_cast<double>(std::max<size_t>(generated.size(), 1) - 1);
   const double tpot = decode_steps > 0 ? decode.seconds / decode_steps : 0;
   const double total_s = prefill.seconds + decode.seconds;
-  const double peak = chip.peak_flops() / static_cast<double>(chip.engines);  // one engine runs the program
+  const double peak = runner.chip().peak_flops();  // of the engines used
   const auto tokens = static_cast<double>(generated.size());
   nlohmann::json breakdown = nlohmann::json::object();
   Totals all = prefill;
@@ -169,6 +176,7 @@ void run_on_engine(const EngineRunOptions& options) {
   const nlohmann::json result = {
       {"model", loaded.name},
       {"chip", chip.name},
+      {"engines", engines_used},
       {"precision", std::string(engine::weight_format_name(format))},
       {"timing_only", options.timing_only},
       {"text", text},
@@ -188,6 +196,10 @@ void run_on_engine(const EngineRunOptions& options) {
       {"energy_per_token_j", (prefill.energy_j + decode.energy_j) / std::max(tokens, 1.0)},
       {"time_by_op_type", breakdown},
       {"host_wall_s", wall},
+      {"programs_compiled", runner.program_stats().compiled},
+      {"programs_loaded_from_cache", runner.program_stats().loaded},
+      {"program_compile_s", runner.program_stats().compile_seconds},
+      {"program_cache_load_s", runner.program_stats().load_seconds},
       {"host_tokens_per_s", wall > 0 ? tokens / wall : 0.0},
   };
   if (html) {
@@ -200,7 +212,8 @@ void run_on_engine(const EngineRunOptions& options) {
         {"command", "run"},
         {"model", loaded.name},
         {"weights", loaded.source},
-        {"chip", fmt::format("{} ({} MHz, 1 of {} engines)", chip.name, chip.clock_mhz, chip.engines)},
+        {"chip",
+         fmt::format("{} ({} MHz, {} of {} engines)", chip.name, chip.clock_mhz, engines_used, chip.engines)},
         {"precision", std::string(engine::weight_format_name(format))},
         {"simulation", options.timing_only ? "timing-only" : "functional"},
         {options.chat.empty() ? "prompt" : "chat message",
@@ -224,10 +237,17 @@ void run_on_engine(const EngineRunOptions& options) {
       fmt::print("{}", report::csv_row({type, fmt::format("{}", s), fmt::format("{}", s / total_s)}));
     return;
   }
-  fmt::print("\n\n-- {} on {} ({} engine{}, {:.1f} MHz) | weights {} {:.1f} MB | {}\n", loaded.name,
-             chip.name, chip.engines, chip.engines > 1 ? "s, 1 used" : "", chip.clock_mhz,
+  fmt::print("\n\n-- {} on {} ({} engine{}{}, {:.1f} MHz) | weights {} {:.1f} MB | {}\n", loaded.name,
+             chip.name, chip.engines, chip.engines > 1 ? "s" : "",
+             chip.engines > 1 ? fmt::format(", {} used", engines_used) : "", chip.clock_mhz,
              engine::weight_format_name(format), static_cast<double>(runner.plan().weight_bytes) / 1e6,
              options.timing_only ? "timing-only" : "functional");
+  if (runner.plan().weights_aliased)
+    fmt::print(
+        "-- note: the weights exceed the DRAM a program reaches on this chip ({} MiB, at most 4 GiB); "
+        "costed as if it were large enough (timing-only: weight reads alias inside the free DRAM, which "
+        "never changes timing)\n",
+        chip.dram_size_mib);
   fmt::print(
       "-- prompt {} tokens: TTFT {:.2f} ms | decode {} tokens: {:.2f} ms/token, {:.2f} tokens/s | overall "
       "{:.2f} tokens/s at the chip's clock\n",
@@ -243,6 +263,11 @@ void run_on_engine(const EngineRunOptions& options) {
   for (const auto& [type, share] : breakdown.items())
     parts += fmt::format("{}{} {:.1f}%", parts.empty() ? "" : ", ", type, 100.0 * share.get<double>());
   fmt::print("-- time by op: {}\n", parts);
+  const compiler::ProgramStats& programs = runner.program_stats();
+  fmt::print(
+      "-- programs (generic: any position): {} compiled in {:.0f} ms, {} loaded from the program cache "
+      "in {:.0f} ms\n",
+      programs.compiled, programs.compile_seconds * 1e3, programs.loaded, programs.load_seconds * 1e3);
   fmt::print("-- simulated on this machine in {:.2f} s ({:.2f} tokens/s){}\n", wall,
              wall > 0 ? tokens / wall : 0.0,
              options.trace_file.empty() ? "" : " | trace: " + options.trace_file);

@@ -20,8 +20,10 @@ struct EngineRunOptions {
   runtime::SamplingParams sampling;
   bool timing_only = false;
   bool json = false;
-  bool csv = false;    // the per-op-type breakdown as CSV, nothing else on stdout
-  bool quiet = false;  // no progress bar or notes on stderr
+  bool csv = false;           // the per-op-type breakdown as CSV, nothing else on stdout
+  bool quiet = false;         // no progress bar or notes on stderr
+  int64_t engines = 0;        // engines the steps are split over (tensor parallel); 0: all of the chip's
+  bool program_cache = true;  // load/store compiled programs on disk (compiler/program_cache.h)
 };
 
 void run_on_engine(const EngineRunOptions& options);

@@ -9,6 +9,7 @@
 
 #include "compiler/lower_step.h"
 #include "compiler/memory_plan.h"
+#include "compiler/parallel_step.h"
 #include "compiler/step_timing.h"
 #include "core/error.h"
 #include "engine/chip_config.h"
@@ -21,6 +22,8 @@ class EngineCostModel : public chips::CostModel {
  public:
   EngineCostModel(engine::ChipConfig chip, const model::ModelConfig& config, engine::WeightFormat format)
       : m_chip(std::move(chip)), m_config(config), m_format(format) {
+    const int64_t chip_engines = m_chip.engines;
+    m_chip.engines = engines_for(config, m_chip, 0);  // every engine (tensor_parallel.h); MoE: one
     // The weight plan alone (one token, one sequence) checks the model fits and sizes the KV capacity.
     const DramPlan base = plan_dram(config, format, PlanShape{1, 1, 1}, m_chip);
     m_plan.chip = m_chip.name;
@@ -34,8 +37,7 @@ class EngineCostModel : public chips::CostModel {
         std::floor(static_cast<double>(m_chip.dram_bytes() - base.end) / m_plan.kv_bytes_per_token);
     m_plan.weight_format = std::string(engine::weight_format_name(format));
     m_plan.compute_precision = chips::Precision::BF16;
-    const double per_engine = m_chip.peak_flops() / static_cast<double>(m_chip.engines);
-    m_plan.peak_flops = per_engine;  // one engine runs the program (see notes)
+    m_plan.peak_flops = m_chip.peak_flops();  // of the engines used (see notes)
     const double clock = m_chip.clock_mhz * 1e6;
     m_plan.levels.push_back({"sram", chips::MemoryKind::SRAM, static_cast<double>(m_chip.sram_bytes()),
                              // [D] operand bytes the matrix unit reads per cycle (A and B, bf16)
@@ -48,12 +50,22 @@ class EngineCostModel : public chips::CostModel {
                     "MB in {}",
                     static_cast<double>(base.weight_bytes) / 1e6, m_plan.weight_format));
     if (m_chip.engines > 1)
+      m_plan.notes.push_back(fmt::format(
+          "tensor parallel over {} engines sharing one DRAM channel: heads / output columns split, "
+          "semaphore barriers between layer phases",
+          m_chip.engines));
+    else if (chip_engines > 1)
+      m_plan.notes.push_back(fmt::format(
+          "runs on 1 of the chip's {} engines: MoE layers are not split over engines", chip_engines));
+    m_plan.notes.push_back("embedding rows are gathered on chip from the token ids (timed)");
+    if (base.end > (4ull << 30))  // step plans alias the weights (PlanShape::timing_only)
       m_plan.notes.push_back(
-          fmt::format("runs on 1 of the chip's {} engines: multi-engine tensor parallelism "
-                      "is not compiled yet",
-                      m_chip.engines));
-    m_plan.notes.push_back(
-        "embedding rows are gathered by the host into the step's input buffer (not timed)");
+          "the weights lie beyond the 4 GiB that program operands reach: weight reads alias below it "
+          "(timing-only, the same cycles)");
+    if (config.is_moe())
+      m_plan.notes.push_back(
+          "MoE: one-token steps dispatch on the routed expert ids; steps of several tokens assume a balanced "
+          "routing (each of min(experts, tokens x k) experts reads its weights once)");
   }
 
   const chips::SystemPlan& plan() const override { return m_plan; }
@@ -71,17 +83,18 @@ class EngineCostModel : public chips::CostModel {
     }
     auto it = m_cache.find(key);
     if (it != m_cache.end()) return it->second;
-    const PlanShape plan_shape{total, static_cast<int64_t>(shape.sequences.size()), round_up(capacity, 64)};
+    const PlanShape plan_shape{total, static_cast<int64_t>(shape.sequences.size()), round_up(capacity, 64),
+                               true};
     const DramPlan plan = plan_dram(m_config, m_format, plan_shape, m_chip);
-    const CompiledProgram compiled = compile_step(plan, m_chip, request);
+    const StepPrograms programs = compile_step_programs(plan, m_chip, request);
     engine::RunOptions options;
     options.functional = false;
     options.record_trace = true;
-    options.max_trace_records = compiled.program.size() + 16;
+    options.max_trace_records = 16;
+    for (const CompiledProgram& p : programs.engines) options.max_trace_records += p.program.size();
     engine::Simulator sim(m_chip, options);
-    sim.load_program(0, compiled.program);
-    const engine::RunResult run = sim.run();
-    chips::StepCost cost = step_cost_from_run(m_chip, compiled, run);
+    const engine::RunResult run = run_step_programs(sim, programs);
+    chips::StepCost cost = step_cost_from_programs(m_chip, programs, run);
     if (m_cache.size() > 4096) m_cache.clear();
     m_cache.emplace(key, cost);
     return cost;

@@ -1,5 +1,8 @@
 #include "compiler/emitter.h"
 
+#include <algorithm>
+
+#include "compiler/runtime_registers.h"
 #include "core/error.h"
 #include "engine/timing.h"
 
@@ -11,8 +14,8 @@ using engine::Opcode;
 
 namespace {
 
-// Registers r1..r8 hold SRAM/DRAM base addresses for operands beyond their offset fields; the rest stay free
-// for later run-time parameters (lengths and positions).
+// Registers r1..r8 hold SRAM/DRAM base addresses for operands beyond their offset fields; run-time and
+// lowering registers are in runtime_registers.h.
 constexpr int kFirstBaseRegister = 1;
 constexpr int kBaseRegisters = 8;
 constexpr uint64_t kComputeOffsetLimit = 1ull << 20;  // mm / vector operand offsets: 20 bits
@@ -32,6 +35,113 @@ Decoded vector_decoded(Opcode op, const Emitter::VectorOperands&, const engine::
 Emitter::Emitter(const engine::ChipConfig& chip) : m_base_value(kBaseRegisters, ~0ull) {
   m_state.chip = &chip;
   m_state.functional = false;
+  m_state_hi.chip = &chip;
+  m_state_hi.functional = false;
+}
+
+void Emitter::set_runtime_register(int reg, uint32_t lowest, uint32_t highest) {
+  XPUSIM_ASSERT(reg > 0 && reg < 64 && lowest <= highest);
+  m_state.regs[static_cast<size_t>(reg)] = lowest;
+  m_state_hi.regs[static_cast<size_t>(reg)] = highest;
+  m_dynamic = true;
+}
+
+namespace {
+uint32_t scalar_result(Opcode op, uint32_t a, uint32_t b, int64_t imm) {
+  const auto i = static_cast<uint32_t>(imm);
+  switch (op) {
+    case Opcode::li:
+      return i;
+    case Opcode::add:
+      return a + b;
+    case Opcode::addi:
+      return a + i;
+    case Opcode::sub:
+      return a - b;
+    case Opcode::mul:
+      return a * b;
+    case Opcode::muli:
+      return a * i;
+    case Opcode::shl:
+      return a << (i & 31);
+    case Opcode::shr:
+      return a >> (i & 31);
+    case Opcode::min:
+      return std::min(a, b);
+    case Opcode::max:
+      return std::max(a, b);
+    default:
+      break;
+  }
+  XPUSIM_ASSERT(false && "not a scalar op the emitter tracks");
+  return 0;
+}
+}  // namespace
+
+void Emitter::push_scalar(const Decoded& d) {
+  XPUSIM_ASSERT(d.rd > 0 && d.rd < 64);
+  if (d.rd >= kFirstBaseRegister && d.rd < kFirstBaseRegister + kBaseRegisters)
+    m_base_value[static_cast<size_t>(d.rd - kFirstBaseRegister)] = ~0ull;
+  for (engine::EngineState* st : {&m_state, &m_state_hi}) {
+    auto& r = st->regs;
+    r[static_cast<size_t>(d.rd)] =
+        scalar_result(d.opcode, r[static_cast<size_t>(d.rs)], r[static_cast<size_t>(d.rt)], d.imm);
+  }
+  if (m_groups.empty()) begin_group("control", "control", -1);
+  m_builder.emit(d);
+  m_group_of_pc.push_back(static_cast<int32_t>(m_groups.size()) - 1);
+}
+
+void Emitter::li(int reg, uint64_t value) {
+  XPUSIM_ASSERT(value <= 0xFFFFFFFFull);
+  push_scalar(Decoded{.opcode = Opcode::li,
+                      .rd = reg,
+                      .imm = static_cast<int64_t>(static_cast<int32_t>(static_cast<uint32_t>(value)))});
+}
+
+void Emitter::scalar(Opcode op, int rd, int rs, int rt) {
+  push_scalar(Decoded{.opcode = op, .rd = rd, .rs = rs, .rt = rt});
+}
+
+void Emitter::scalar_imm(Opcode op, int rd, int rs, int64_t imm) {
+  push_scalar(Decoded{.opcode = op, .rd = rd, .rs = rs, .imm = imm});
+}
+
+void Emitter::ld(int rd, Loc sram, uint32_t lowest, uint32_t highest) {
+  XPUSIM_ASSERT(rd > 0 && rd < 64 && lowest <= highest);
+  if (rd >= kFirstBaseRegister && rd < kFirstBaseRegister + kBaseRegisters)
+    m_base_value[static_cast<size_t>(rd - kFirstBaseRegister)] = ~0ull;
+  const Addr a = sram_addr(sram, 1ll << 24);
+  if (m_groups.empty()) begin_group("control", "control", -1);
+  m_builder.ld(rd, a);
+  m_group_of_pc.push_back(static_cast<int32_t>(m_groups.size()) - 1);
+  m_state.regs[static_cast<size_t>(rd)] = lowest;
+  m_state_hi.regs[static_cast<size_t>(rd)] = highest;
+  m_dynamic = true;
+}
+
+void Emitter::branch_if_zero(int reg, engine::Label target) {
+  if (m_groups.empty()) begin_group("control", "control", -1);
+  m_builder.emit_to(Decoded{.opcode = Opcode::bz, .rs = reg}, target);
+  m_group_of_pc.push_back(static_cast<int32_t>(m_groups.size()) - 1);
+}
+
+engine::Label Emitter::loop_begin() {
+  XPUSIM_ASSERT(!m_in_loop);
+  const engine::Label body = m_builder.new_label();
+  m_builder.bind(body);
+  m_in_loop = true;
+  m_pinned = 0;
+  return body;
+}
+
+void Emitter::loop_end(int counter, engine::Label body) {
+  XPUSIM_ASSERT(m_in_loop);
+  m_builder.loop(counter, body);
+  m_group_of_pc.push_back(static_cast<int32_t>(m_groups.size()) - 1);
+  for (engine::EngineState* st : {&m_state, &m_state_hi}) st->regs[static_cast<size_t>(counter)] = 0;
+  m_in_loop = false;
+  m_pinned = 0;
 }
 
 void Emitter::begin_group(std::string op_type, std::string label, int32_t layer) {
@@ -45,30 +155,60 @@ void Emitter::load_register(int reg, uint64_t value) {
   Decoded d{.opcode = Opcode::li, .rd = reg, .imm = imm};
   m_builder.emit(d);
   m_state.regs[static_cast<size_t>(reg)] = static_cast<uint32_t>(value);
+  m_state_hi.regs[static_cast<size_t>(reg)] = static_cast<uint32_t>(value);
   m_group_of_pc.push_back(static_cast<int32_t>(m_groups.size()) - 1);
 }
 
 // `address` as a base register + offset, reusing a register that already holds `base` (round-robin
-// otherwise).
+// otherwise; inside a loop body the registers the body loaded stay pinned).
 Addr Emitter::based_addr(uint64_t address, uint64_t base) {
   for (int i = 0; i < kBaseRegisters; ++i)
-    if (m_base_value[static_cast<size_t>(i)] == base)
-      return {kFirstBaseRegister + i, static_cast<int64_t>(address - base)};
-  const int slot = m_next_base;
-  m_next_base = (m_next_base + 1) % kBaseRegisters;
+    if (m_base_value[static_cast<size_t>(i)] == base) {
+      // A loop body must load every base it uses itself: a value from before the loop may be evicted later
+      // in the body, so the second iteration would not find it.
+      if (!m_in_loop || (m_pinned >> i & 1))
+        return {kFirstBaseRegister + i, static_cast<int64_t>(address - base)};
+      m_base_value[static_cast<size_t>(i)] = ~0ull;
+    }
+  int slot = m_next_base;
+  for (int tries = 0; m_in_loop && (m_pinned >> slot & 1); ++tries) {
+    if (tries == kBaseRegisters)
+      fail("engine compiler: a loop body needs more than {} base registers", kBaseRegisters);
+    slot = (slot + 1) % kBaseRegisters;
+  }
+  m_next_base = (slot + 1) % kBaseRegisters;
+  if (m_in_loop) m_pinned |= 1u << slot;
   m_base_value[static_cast<size_t>(slot)] = base;
   load_register(kFirstBaseRegister + slot, base);
   return {kFirstBaseRegister + slot, static_cast<int64_t>(address - base)};
 }
 
-Addr Emitter::sram_addr(uint64_t address, int64_t offset_limit) {
+Addr Emitter::sram_addr(Loc where, int64_t offset_limit) {
   const auto limit = static_cast<uint64_t>(offset_limit);
+  const uint64_t address = where.address;
+  if (where.reg != 0) {
+    if (address >= limit)
+      fail("engine compiler: SRAM offset 0x{:x} from register r{} is beyond the operand field", address,
+           where.reg);
+    return {where.reg, static_cast<int64_t>(address)};
+  }
   if (address < limit) return {0, static_cast<int64_t>(address)};
   const uint64_t base = address & ~(kComputeOffsetLimit - 1);  // 1 MiB aligned bases serve every operand
   return based_addr(address, base);
 }
 
-Addr Emitter::dram_addr(uint64_t address) {
+Addr Emitter::dram_addr(Loc where) {
+  const uint64_t address = where.address;
+  if (where.reg != 0) {
+    if (address < kDramOffsetLimit) return {where.reg, static_cast<int64_t>(address)};
+    // Beyond the offset field: the high part joins the run-time register in the scratch register.
+    const uint64_t high = address & ~((1ull << 31) - 1);
+    if (high > 0xFFFFFFFFull)
+      fail("DRAM address 0x{:x} is beyond what register + 32-bit offset operands reach (8 GiB)", address);
+    li(kAddressScratchRegister, high);
+    scalar(Opcode::add, kAddressScratchRegister, kAddressScratchRegister, where.reg);
+    return {kAddressScratchRegister, static_cast<int64_t>(address - high)};
+  }
   if (address < kDramOffsetLimit) return {0, static_cast<int64_t>(address)};
   const uint64_t base = address & ~((1ull << 31) - 1);
   if (base > 0xFFFFFFFFull)
@@ -80,6 +220,7 @@ void Emitter::note(const Decoded& d) {
   XPUSIM_ASSERT(!m_groups.empty());
   OpGroup& group = m_groups.back();
   const engine::OpPlan plan = engine::plan_op(chip(), m_state, d);  // throws on a bad operand
+  if (m_dynamic) engine::plan_op(chip(), m_state_hi, d);            // the same at the highest values
   group.macs += plan.macs;
   group.vector_elements += plan.vector_elements;
   group.sram_bytes += plan.sram_bytes;
@@ -89,7 +230,7 @@ void Emitter::note(const Decoded& d) {
   m_group_of_pc.push_back(static_cast<int32_t>(m_groups.size()) - 1);
 }
 
-void Emitter::dma_load(uint64_t dram, uint64_t sram, int64_t rows, int64_t row_bytes, int64_t dram_stride,
+void Emitter::dma_load(Loc dram, Loc sram, int64_t rows, int64_t row_bytes, int64_t dram_stride,
                        int64_t sram_stride) {
   const Addr s = sram_addr(sram, kDmaSramOffsetLimit), g = dram_addr(dram);
   Decoded d{.opcode = Opcode::dma_ld};
@@ -98,7 +239,7 @@ void Emitter::dma_load(uint64_t dram, uint64_t sram, int64_t rows, int64_t row_b
   note(d);
 }
 
-void Emitter::dma_store(uint64_t dram, uint64_t sram, int64_t rows, int64_t row_bytes, int64_t dram_stride,
+void Emitter::dma_store(Loc dram, Loc sram, int64_t rows, int64_t row_bytes, int64_t dram_stride,
                         int64_t sram_stride) {
   const Addr s = sram_addr(sram, kDmaSramOffsetLimit), g = dram_addr(dram);
   Decoded d{.opcode = Opcode::dma_st};
@@ -168,7 +309,7 @@ void Emitter::softmax(const VectorOperands& w, engine::VectorArgs v, engine::Sof
   note(d);
 }
 
-void Emitter::ctx(engine::ContextMode mode, uint64_t c, int64_t first, int64_t count) {
+void Emitter::ctx(engine::ContextMode mode, Loc c, int64_t first, int64_t count) {
   const Addr where =
       mode == engine::ContextMode::clear ? Addr{} : sram_addr(c, static_cast<int64_t>(kComputeOffsetLimit));
   Decoded d{.opcode = Opcode::ctx};
@@ -194,9 +335,33 @@ void Emitter::topk(const VectorOperands& w, engine::VectorArgs v, int64_t k) {
   note(d);
 }
 
+void Emitter::dequant(const VectorOperands& w, engine::VectorArgs v, engine::WeightFormat format) {
+  const auto lim = static_cast<int64_t>(kComputeOffsetLimit);
+  const Addr b = sram_addr(w.b, lim), c = sram_addr(w.c, lim), s = sram_addr(w.s, lim);
+  Decoded d{.opcode = Opcode::dequant};
+  d.m = v.rows, d.cols = v.cols, d.ldc = v.ldc, d.fmt = static_cast<int64_t>(format);
+  set_vector_addrs(d, {}, b, c, s);
+  note(d);
+}
+
 void Emitter::halt() {
   if (m_groups.empty()) begin_group("halt", "halt", -1);
   m_builder.emit(Decoded{.opcode = Opcode::halt});
+  m_group_of_pc.push_back(static_cast<int32_t>(m_groups.size()) - 1);
+}
+
+void Emitter::sem_set(int sem) {
+  m_builder.sem_set(sem);
+  m_group_of_pc.push_back(static_cast<int32_t>(m_groups.size()) - 1);
+}
+
+void Emitter::sem_clr(int sem) {
+  m_builder.sem_clr(sem);
+  m_group_of_pc.push_back(static_cast<int32_t>(m_groups.size()) - 1);
+}
+
+void Emitter::sem_wait(int sem, bool until_clear, int64_t timeout_cycles) {
+  m_builder.sem_wait(sem, until_clear, timeout_cycles);
   m_group_of_pc.push_back(static_cast<int32_t>(m_groups.size()) - 1);
 }
 

@@ -4,9 +4,11 @@
 // contexts (running max / sum, correction factor per row), O = O * corr + P V (V transposed on chip). The
 // score matrix lives only in SRAM. Masks: the causal mask of a block is a column window of the constant band
 // U[i][c] = (c <= i + 64 ? 0 : -inf); the sliding-window lower edge uses L[i][c] = (c >= i + 64 ? 0 : -inf);
-// the window start is (64 - key offset), so one band serves every block, position and window.
+// the window start is (64 - key offset), so one band serves every block, position and window. Generic
+// programs (l.dynamic) run the key blocks as a `loop` over a register count instead (attention_blocks.cpp).
 #include <algorithm>
 
+#include "compiler/attention_blocks.h"
 #include "compiler/lowering.h"
 #include "core/error.h"
 
@@ -28,7 +30,6 @@ void lower_attention(Lowering& l, int32_t layer) {
          layer, group, max_rows, l.chip.name);
   const bool local = !c.layer_is_local.empty() && c.layer_is_local[static_cast<size_t>(layer)];
   const int64_t window = (c.layer_is_local.empty() || local) ? c.sliding_window : 0;
-  const uint16_t scale = bf16_bits(c.effective_attn_scale());
   const auto bd = static_cast<uint64_t>(d * 2);
   const std::string label = fmt::format("blk.{}.attn", layer);
   e.begin_group("attention", label, layer);
@@ -54,71 +55,51 @@ void lower_attention(Lowering& l, int32_t layer) {
   for (size_t seq = 0; seq < l.step.sequences.size(); ++seq) {
     const SequenceStep& sq = l.step.sequences[seq];
     const int64_t tq_max = std::max<int64_t>(1, std::min(sq.new_tokens, max_rows / group));
-    for (int64_t g = 0; g < c.n_kv_heads; ++g) {
+    // This engine's query heads (tensor_parallel.h): whole GQA groups, or part of one when engines
+    // outnumber kv heads; the query tiling stays the single-engine one, so every row is computed alike.
+    const IndexRange qh = shard_q_heads(l);
+    for (int64_t g = qh.begin / group; !qh.empty() && g * group < qh.end; ++g) {
+      const int64_t j0 = std::max(qh.begin, g * group) - g * group;
+      const int64_t heads = std::min(qh.end, (g + 1) * group) - g * group - j0;
       const uint64_t kcache = l.plan.kv_k(static_cast<int64_t>(seq), layer, g);
       const uint64_t vcache = l.plan.kv_v(static_cast<int64_t>(seq), layer, g);
       for (int64_t t0 = 0; t0 < sq.new_tokens; t0 += tq_max) {
-        const int64_t tq = std::min(tq_max, sq.new_tokens - t0), rows = tq * group;
+        const int64_t tq = std::min(tq_max, sq.new_tokens - t0), rows = tq * heads;
         const int64_t pos0 = sq.context + t0, last = pos0 + tq - 1;
         const uint64_t q_rows = l.plan.q + static_cast<uint64_t>((l.row0[seq] + t0) * q_width * 2);
-        for (int64_t j = 0; j < group; ++j)
-          e.dma_load(q_rows + static_cast<uint64_t>((g * group + j) * d * 2),
+        for (int64_t j = 0; j < heads; ++j)
+          e.dma_load(q_rows + static_cast<uint64_t>((g * group + j0 + j) * d * 2),
                      qbuf + static_cast<uint64_t>(j * tq) * bd, tq, d * 2, q_width * 2);
         e.ctx(ContextMode::clear, 0, 0, rows);
-        const int64_t lo = window > 0 ? std::max<int64_t>(0, pos0 - window + 1) : 0;
-        bool first = true;
-        for (int64_t kb = lo / kAttnBlock * kAttnBlock; kb <= last; kb += kAttnBlock) {
-          const int64_t n = std::min(kAttnBlock, last + 1 - kb);
-          const int slot = static_cast<int>(l.kv_slot++ % 2);
-          e.dma_load(kcache + static_cast<uint64_t>(kb) * bd, kbuf[slot], n, d * 2);
-          e.dma_load(vcache + static_cast<uint64_t>(kb) * bd, vbuf[slot], n, d * 2);
-          e.mm({.a = qbuf, .b = kbuf[slot], .c = s}, {.m = rows, .n = n, .k = d, .scale = scale});
-          if (c.attn_softcap > 0) {
-            VectorArgs sc{.rows = rows, .cols = n, .bcast = Broadcast::scalar};
-            sc.scalar = bf16_bits(1.0 / c.attn_softcap);
-            e.vbinary(Opcode::vmul, {.a = s, .c = s}, sc);
-            e.vact({.a = s, .c = s}, {.rows = rows, .cols = n}, engine::kTanh);
-            sc.scalar = bf16_bits(c.attn_softcap);
-            e.vbinary(Opcode::vmul, {.a = s, .c = s}, sc);
+        const AttentionTiles tiles{qbuf, s, p, corr, o, pv, vt, kbuf[0], kbuf[1], vbuf[0] - kbuf[0]};
+        const QueryTile tile{tq, heads};
+        if (l.dynamic) {
+          emit_runtime_key_blocks(l, tiles, tile, kcache, vcache, t0, window);
+        } else {
+          const int64_t lo = window > 0 ? std::max<int64_t>(0, pos0 - window + 1) : 0;
+          const int64_t kb0 = lo / kAttnBlock * kAttnBlock;
+          for (int64_t kb = kb0; kb <= last; kb += kAttnBlock) {
+            const int64_t n = std::min(kAttnBlock, last + 1 - kb);
+            const int slot = static_cast<int>(l.kv_slot++ % 2);
+            e.dma_load(kcache + static_cast<uint64_t>(kb) * bd, kbuf[slot], n, d * 2);
+            e.dma_load(vcache + static_cast<uint64_t>(kb) * bd, vbuf[slot], n, d * 2);
+            KeyBlock b{.k = kbuf[slot], .v = vbuf[slot], .n = n, .first = kb == kb0};
+            // Causal: some key of the block lies after the first query's position.
+            if (kb + n - 1 > pos0)
+              b.causal = l.sram.mask_upper + static_cast<uint64_t>((kAttnBlock - (pos0 - kb)) * 2);
+            // Sliding window: some key of the block lies before the last query's window.
+            if (window > 0 && kb < last - window + 1)
+              b.window =
+                  l.sram.mask_lower + static_cast<uint64_t>((kAttnBlock - (pos0 - window + 1 - kb)) * 2);
+            emit_key_block(l, tiles, tile, b);
           }
-          // Causal: some key of the block lies after the first query's position.
-          if (kb + n - 1 > pos0) {
-            const int64_t shift = kAttnBlock - (pos0 - kb);
-            for (int64_t j = 0; j < group; ++j) {
-              const uint64_t tile = s + static_cast<uint64_t>(j * tq * n * 2);
-              e.vbinary(Opcode::vadd,
-                        {.a = tile, .b = l.sram.mask_upper + static_cast<uint64_t>(shift * 2), .c = tile},
-                        {.rows = tq, .cols = n, .ldb = kMaskWidth});
-            }
-          }
-          // Sliding window: some key of the block lies before the last query's window.
-          if (window > 0 && kb < last - window + 1) {
-            const int64_t shift = kAttnBlock - (pos0 - window + 1 - kb);
-            for (int64_t j = 0; j < group; ++j) {
-              const uint64_t tile = s + static_cast<uint64_t>(j * tq * n * 2);
-              e.vbinary(Opcode::vadd,
-                        {.a = tile, .b = l.sram.mask_lower + static_cast<uint64_t>(shift * 2), .c = tile},
-                        {.rows = tq, .cols = n, .ldb = kMaskWidth});
-            }
-          }
-          e.softmax({.a = s, .c = p, .s = corr}, {.rows = rows, .cols = n}, SoftmaxMode::online);
-          e.vtrans({.a = vbuf[slot], .c = vt}, {.rows = n, .cols = d});
-          if (first) {
-            e.mm({.a = p, .b = vt, .c = o}, {.m = rows, .n = d, .k = n});
-          } else {
-            e.mm({.a = p, .b = vt, .c = pv}, {.m = rows, .n = d, .k = n});
-            e.vbinary(Opcode::vmul, {.a = o, .b = corr, .c = o},
-                      {.rows = rows, .cols = d, .bcast = Broadcast::col});
-            e.vbinary(Opcode::vadd, {.a = o, .b = pv, .c = o}, {.rows = rows, .cols = d});
-          }
-          first = false;
         }
         e.ctx(ContextMode::read_recip_sum, recip, 0, rows);
         e.vbinary(Opcode::vmul, {.a = o, .b = recip, .c = o},
                   {.rows = rows, .cols = d, .bcast = Broadcast::col});
         const uint64_t out_rows = l.plan.attn + static_cast<uint64_t>((l.row0[seq] + t0) * q_width * 2);
-        for (int64_t j = 0; j < group; ++j)
-          e.dma_store(out_rows + static_cast<uint64_t>((g * group + j) * d * 2),
+        for (int64_t j = 0; j < heads; ++j)
+          e.dma_store(out_rows + static_cast<uint64_t>((g * group + j0 + j) * d * 2),
                       o + static_cast<uint64_t>(j * tq) * bd, tq, d * 2, q_width * 2);
       }
     }

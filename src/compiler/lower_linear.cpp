@@ -41,13 +41,18 @@ Strip strip_for(const engine::ChipConfig& chip, const WeightSlot& w) {
 // Loads strip j of `w` into `slot`; returns the SRAM address of its scales.
 uint64_t load_strip(Lowering& l, const WeightSlot& w, const Strip& s, int64_t j, int64_t rows,
                     uint64_t slot) {
-  l.emit.dma_load(w.codes + static_cast<uint64_t>(j * s.rows) * w.code_row_bytes, slot, 1,
+  return load_strip_rows(l, w, s, j * s.rows, rows, slot);
+}
+
+uint64_t load_strip_rows(Lowering& l, const WeightSlot& w, const Strip& s, int64_t first_row, int64_t rows,
+                         uint64_t slot) {
+  l.emit.dma_load(w.codes + static_cast<uint64_t>(first_row) * w.code_row_bytes, slot, 1,
                   static_cast<int64_t>(w.code_row_bytes) * rows);
   const uint64_t scales = slot + s.codes_bytes;
   if (w.format != engine::WeightFormat::bf16) {
     const auto codebook = static_cast<uint64_t>(engine::block_format_info(w.format).codebook_bytes);
     if (codebook > 0) l.emit.dma_load(w.scales, scales, 1, static_cast<int64_t>(codebook));
-    l.emit.dma_load(w.scales + codebook + static_cast<uint64_t>(j * s.rows) * w.scale_row_bytes,
+    l.emit.dma_load(w.scales + codebook + static_cast<uint64_t>(first_row) * w.scale_row_bytes,
                     scales + codebook, 1, static_cast<int64_t>(w.scale_row_bytes) * rows);
   }
   return scales;
@@ -94,7 +99,15 @@ void emit_norm(Lowering& l, NormOp op, uint64_t x, int64_t rows, int64_t cols, u
   if (op == NormOp::LAYER) e.vbinary(Opcode::vadd, {.a = x, .b = beta, .c = x}, g);
 }
 
-void lower_linear_group(Lowering& l, const LinearGroup& g) {
+namespace {
+
+// The weight rows (output columns) of `o` this engine computes.
+IndexRange out_range(const Lowering& l, const LinearOut& o, const WeightSlot& w) {
+  if (o.row_end >= 0) return {o.row_begin, o.row_end};
+  return split_rows(w.rows, 64, l.shard);
+}
+
+void lower_linear_core(Lowering& l, const LinearGroup& g) {
   Emitter& e = l.emit;
   const DramPlan& plan = l.plan;
   const auto rows_total = g.row_list.empty() ? l.total_tokens : static_cast<int64_t>(g.row_list.size());
@@ -121,12 +134,15 @@ void lower_linear_group(Lowering& l, const LinearGroup& g) {
     const WeightSlot& w = plan.weight(o.weight);
     if (w.cols != g.in)
       fail("engine compiler: {}: weight {} has {} columns, its input has {}", where, o.weight, w.cols, g.in);
-    max_out = std::max(max_out, w.rows);
+    const IndexRange range = out_range(l, o, w);
+    XPUSIM_ASSERT(range.begin >= 0 && range.end <= w.rows);
+    max_out = std::max(max_out, range.size());
     const Strip s = strip_for(l.chip, w);
     max_strip_rows = std::max(max_strip_rows, s.rows);
     strip_bytes = std::max(strip_bytes, s.bytes);
     gated = gated || !o.gate.empty();
   }
+  if (max_out == 0) return;  // this engine has no share of the group (more engines than column strips)
   const int64_t head_dim = l.config.head_dim;
   const uint64_t per_row =
       2 * static_cast<uint64_t>(g.in + max_out + (gated ? max_strip_rows : 0) + (g.residual ? max_out : 0) +
@@ -176,31 +192,34 @@ void lower_linear_group(Lowering& l, const LinearGroup& g) {
 
     for (const LinearOut& o : g.outs) {
       param_top = params_after_norms;
-      e.begin_group("linear", o.label, g.layer);
       const WeightSlot& w = plan.weight(o.weight);
+      const IndexRange range = out_range(l, o, w);
+      const int64_t width = range.size();  // output columns of this engine
+      if (width == 0) continue;
+      e.begin_group("linear", o.label, g.layer);
       const Strip s = strip_for(l.chip, w);
       const WeightSlot* gw = o.gate.empty() ? nullptr : &plan.weight(o.gate);
       const uint64_t bias = load_param(o.bias);
-      const int64_t strips = (w.rows + s.rows - 1) / s.rows;
+      const int64_t strips = (width + s.rows - 1) / s.rows;
       for (int64_t j = 0; j < strips; ++j) {
-        const int64_t n = std::min(s.rows, w.rows - j * s.rows);
+        const int64_t first = range.begin + j * s.rows;
+        const int64_t n = std::min(s.rows, range.end - first);
         const uint64_t c_strip = c + static_cast<uint64_t>(j * s.rows * 2);
         if (gw != nullptr) {
           const uint64_t slot = slots[l.strip_slot++ % kStripSlots];
-          const uint64_t sc = load_strip(l, *gw, strip_for(l.chip, *gw), j, n, slot);
+          const uint64_t sc = load_strip_rows(l, *gw, strip_for(l.chip, *gw), first, n, slot);
           engine::MatmulArgs gm{.m = r, .n = n, .k = g.in, .fmt = gw->format, .act = o.act};
           e.mm({.a = a, .b = slot, .c = gate_tmp, .s = sc}, gm);
         }
         const uint64_t slot = slots[l.strip_slot++ % kStripSlots];
-        const uint64_t sc = load_strip(l, w, s, j, n, slot);
-        engine::MatmulArgs mm{.m = r, .n = n, .k = g.in, .ldc = w.rows, .fmt = w.format};
+        const uint64_t sc = load_strip_rows(l, w, s, first, n, slot);
+        engine::MatmulArgs mm{.m = r, .n = n, .k = g.in, .ldc = width, .fmt = w.format};
         if (gw == nullptr) mm.act = o.act;
         mm.bias_en = !o.bias.empty();
-        e.mm({.a = a, .b = slot, .c = c_strip, .s = sc, .bias = bias + static_cast<uint64_t>(j * s.rows * 2)},
-             mm);
+        e.mm({.a = a, .b = slot, .c = c_strip, .s = sc, .bias = bias + static_cast<uint64_t>(first * 2)}, mm);
         if (gw != nullptr) {
           VectorArgs v = vargs(r, n);
-          v.lda = n, v.ldb = w.rows, v.ldc = w.rows;
+          v.lda = n, v.ldb = width, v.ldc = width;
           e.vbinary(Opcode::vmul, {.a = gate_tmp, .b = c_strip, .c = c_strip}, v);
         }
       }
@@ -209,19 +228,85 @@ void lower_linear_group(Lowering& l, const LinearGroup& g) {
         o.epilogue(l, c, r, c0, rest);
       }
       if (g.post_norm.op != NormOp::NONE) {
+        XPUSIM_ASSERT(width == w.rows);  // engine shards normalise whole rows (lower_post_norm_rows)
         e.begin_group("rms_norm", g.post_norm.label, g.layer);
         emit_norm(l, g.post_norm.op, c, r, w.rows, post_gamma, post_beta, scratch);
       }
+      // Residual and output rows are `w.rows` wide; this engine's columns start at range.begin.
+      const bool whole = width == w.rows;
+      const auto column = static_cast<uint64_t>(range.begin * 2);
       if (g.residual) {
         e.begin_group("add", o.label + "_residual", g.layer);
-        e.dma_load(g.residual_dram + static_cast<uint64_t>(c0 * w.rows * 2), res, r, w.rows * 2);
-        e.vbinary(Opcode::vadd, {.a = c, .b = res, .c = c}, vargs(r, w.rows));
+        e.dma_load(g.residual_dram + static_cast<uint64_t>(c0 * w.rows * 2) + column, res, r, width * 2,
+                   whole ? 0 : w.rows * 2);
+        e.vbinary(Opcode::vadd, {.a = c, .b = res, .c = c}, vargs(r, width));
       }
       if (o.store)
-        e.dma_store(o.out_dram + static_cast<uint64_t>(c0 * o.out_stride * 2), c, r, w.rows * 2,
+        e.dma_store(o.out_dram + static_cast<uint64_t>(c0 * o.out_stride * 2) + column, c, r, width * 2,
                     o.out_stride * 2);
     }
   }
+}
+
+// Tensor-parallel post-norm: the linear's raw output rows are in plan.tp_scratch (all columns, written by
+// every engine before the barrier); this engine normalises its share of the step's token rows, adds the
+// residual and stores them — the same instructions one engine runs on its output tile.
+void lower_post_norm_rows(Lowering& l, const LinearGroup& g, const LinearOut& o, int64_t width) {
+  Emitter& e = l.emit;
+  const IndexRange mine = split_units(l.total_tokens, l.shard);
+  if (mine.empty()) return;
+  const auto row_bytes = static_cast<uint64_t>(width * 2);
+  const uint64_t ws = l.sram.end - l.sram.workspace;
+  const int64_t mc = std::min<int64_t>(64, static_cast<int64_t>(ws / (2 * row_bytes + 256)));
+  if (mc < 1) fail("engine compiler: layer {}: a {}-wide post-norm row does not fit SRAM", g.layer, width);
+  uint64_t param_top = l.sram.params;
+  auto load_param = [&](const std::string& name) -> uint64_t {
+    if (name.empty()) return 0;
+    const uint64_t at = param_top;
+    param_top += static_cast<uint64_t>(round_up(width * 2, 128));
+    e.dma_load(l.plan.weight(name).codes, at, 1, width * 2);
+    return at;
+  };
+  e.begin_group("rms_norm", g.post_norm.label, g.layer);
+  const uint64_t gamma = load_param(g.post_norm.weight), beta = load_param(g.post_norm.bias);
+  for (int64_t r0 = mine.begin; r0 < mine.end; r0 += mc) {
+    const int64_t r = std::min(mc, mine.end - r0);
+    SramArena arena(l.sram.workspace, l.sram.end);
+    const uint64_t x = arena.take(static_cast<uint64_t>(r) * row_bytes);
+    const uint64_t res = arena.take(static_cast<uint64_t>(r) * row_bytes);
+    const uint64_t scratch = arena.take(1024 + static_cast<uint64_t>(r) * 8);
+    XPUSIM_ASSERT(!arena.overflowed());
+    e.begin_group("rms_norm", g.post_norm.label, g.layer);
+    e.dma_load(l.plan.tp_scratch + static_cast<uint64_t>(r0) * row_bytes, x, r, width * 2);
+    emit_norm(l, g.post_norm.op, x, r, width, gamma, beta, scratch);
+    if (g.residual) {
+      e.begin_group("add", o.label + "_residual", g.layer);
+      e.dma_load(g.residual_dram + static_cast<uint64_t>(r0) * row_bytes, res, r, width * 2);
+      e.vbinary(Opcode::vadd, {.a = x, .b = res, .c = x}, vargs(r, width));
+    }
+    e.dma_store(o.out_dram + static_cast<uint64_t>(r0 * o.out_stride * 2), x, r, width * 2, o.out_stride * 2);
+  }
+}
+
+}  // namespace
+
+void lower_linear_group(Lowering& l, const LinearGroup& g) {
+  if (!l.shard.parallel() || g.post_norm.op == NormOp::NONE) {
+    lower_linear_core(l, g);
+    return;
+  }
+  // A post-norm needs whole output rows: raw column slices to DRAM scratch, a barrier, then row slices.
+  XPUSIM_ASSERT(g.outs.size() == 1 && g.outs.front().store && !g.outs.front().epilogue && g.row_list.empty());
+  const LinearOut& o = g.outs.front();
+  const int64_t width = l.plan.weight(o.weight).rows;
+  LinearGroup raw = g;
+  raw.post_norm = NormRef{};
+  raw.residual = false;
+  raw.outs.front().out_dram = l.plan.tp_scratch;
+  raw.outs.front().out_stride = width;
+  lower_linear_core(l, raw);
+  emit_barrier(l, g.layer);
+  lower_post_norm_rows(l, g, o, width);
 }
 
 }  // namespace xpusim::compiler

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "compiler/lowering.h"
+#include "compiler/runtime_registers.h"
 #include "core/error.h"
 
 namespace xpusim::compiler {
@@ -82,10 +83,13 @@ void emit_rope(Lowering& l, uint64_t c, int64_t rows, int64_t c0, int64_t heads,
   if (arena.overflowed()) fail("engine compiler: layer {}: RoPE tiles do not fit SRAM", layer);
   for_segments(l, c0, rows, [&](int64_t s, int64_t t, int64_t n, int64_t row) {
     const int64_t pos = l.step.sequences[static_cast<size_t>(s)].context + t;
-    e.dma_load(cos_table + static_cast<uint64_t>(pos) * half_bytes,
-               cos + static_cast<uint64_t>(row) * half_bytes, n, half * 2);
-    e.dma_load(sin_table + static_cast<uint64_t>(pos) * half_bytes,
-               sin + static_cast<uint64_t>(row) * half_bytes, n, half * 2);
+    // Generic programs: rows at the run-time position (kRopeOffsetRegister = position * row bytes).
+    auto table_row = [&](uint64_t table) {
+      const uint64_t at = table + static_cast<uint64_t>(pos) * half_bytes;
+      return l.dynamic ? Loc(kRopeOffsetRegister, at) : Loc(at);
+    };
+    e.dma_load(table_row(cos_table), cos + static_cast<uint64_t>(row) * half_bytes, n, half * 2);
+    e.dma_load(table_row(sin_table), sin + static_cast<uint64_t>(row) * half_bytes, n, half * 2);
   });
   // One token: every head shares the token's cos/sin row (broadcast); else one pass per head.
   const int64_t passes = rows == 1 ? 1 : heads;
@@ -112,13 +116,16 @@ void emit_rope(Lowering& l, uint64_t c, int64_t rows, int64_t c0, int64_t heads,
 // K or V tile [rows, kv_heads * d] -> the sequence's cache rows at its positions, one DMA per head.
 void emit_kv_store(Lowering& l, uint64_t c, int64_t rows, int64_t c0, bool values, int32_t layer) {
   l.emit.begin_group("kv_store", fmt::format("blk.{}.{}_cache", layer, values ? "v" : "k"), layer);
-  const int64_t d = l.config.head_dim, width = l.config.n_kv_heads * d;
+  const IndexRange heads = shard_kv_heads(l);  // this engine's kv heads: the tile's columns
+  const int64_t d = l.config.head_dim, width = heads.size() * d;
   for_segments(l, c0, rows, [&](int64_t s, int64_t t, int64_t n, int64_t row) {
     const int64_t pos = l.step.sequences[static_cast<size_t>(s)].context + t;
-    for (int64_t h = 0; h < l.config.n_kv_heads; ++h) {
+    for (int64_t h = heads.begin; h < heads.end; ++h) {
       const uint64_t base = values ? l.plan.kv_v(s, layer, h) : l.plan.kv_k(s, layer, h);
-      l.emit.dma_store(base + static_cast<uint64_t>(pos * d * 2),
-                       c + static_cast<uint64_t>((row * width + h * d) * 2), n, d * 2, 0, width * 2);
+      const uint64_t at = base + static_cast<uint64_t>(pos * d * 2);
+      l.emit.dma_store(l.dynamic ? Loc(kKvOffsetRegister, at) : Loc(at),
+                       c + static_cast<uint64_t>((row * width + (h - heads.begin) * d) * 2), n, d * 2, 0,
+                       width * 2);
     }
   });
 }
@@ -129,7 +136,6 @@ void lower_layer(Lowering& l, int32_t layer) {
   const std::string p = fmt::format("blk.{}.", layer);
   const int64_t q_width = c.n_heads * c.head_dim, kv_width = c.n_kv_heads * c.head_dim;
   const bool gemma = c.family == model::Family::GEMMA3;
-  if (c.is_moe()) fail("engine compiler: not supported yet: moe in layer {} ({})", layer, c.name);
 
   // Attention inputs.
   LinearGroup qkv;
@@ -140,16 +146,17 @@ void lower_layer(Lowering& l, int32_t layer) {
       .weight = p + "attn_q.weight", .bias = bias("attn_q"), .out_dram = plan.q, .out_stride = q_width};
   q.label = p + "attn_q";
   q.epilogue = [p, layer](Lowering& lw, uint64_t tile, int64_t rows, int64_t c0, SramArena& arena) {
-    if (lw.config.qk_norm) emit_head_norm(lw, tile, rows, lw.config.n_heads, p + "attn_q_norm", layer, arena);
-    if (lw.config.rope.enabled) emit_rope(lw, tile, rows, c0, lw.config.n_heads, p + "q_rope", layer, arena);
+    const int64_t heads = shard_q_heads(lw).size();
+    if (lw.config.qk_norm) emit_head_norm(lw, tile, rows, heads, p + "attn_q_norm", layer, arena);
+    if (lw.config.rope.enabled) emit_rope(lw, tile, rows, c0, heads, p + "q_rope", layer, arena);
   };
   LinearOut k{.weight = p + "attn_k.weight", .bias = bias("attn_k"), .store = false};
   k.label = p + "attn_k";
   k.epilogue = [p, layer](Lowering& lw, uint64_t tile, int64_t rows, int64_t c0, SramArena& arena) {
     if (lw.config.qk_norm)
-      emit_head_norm(lw, tile, rows, lw.config.n_kv_heads, p + "attn_k_norm", layer, arena);
+      emit_head_norm(lw, tile, rows, shard_kv_heads(lw).size(), p + "attn_k_norm", layer, arena);
     if (lw.config.rope.enabled)
-      emit_rope(lw, tile, rows, c0, lw.config.n_kv_heads, p + "k_rope", layer, arena);
+      emit_rope(lw, tile, rows, c0, shard_kv_heads(lw).size(), p + "k_rope", layer, arena);
     emit_kv_store(lw, tile, rows, c0, false, layer);
   };
   LinearOut v{.weight = p + "attn_v.weight", .bias = bias("attn_v"), .store = false};
@@ -157,11 +164,14 @@ void lower_layer(Lowering& l, int32_t layer) {
   v.epilogue = [layer](Lowering& lw, uint64_t tile, int64_t rows, int64_t c0, SramArena&) {
     emit_kv_store(lw, tile, rows, c0, true, layer);
   };
+  shard_head_columns(l, q, k, v);  // this engine's heads (tensor_parallel.h)
   qkv.outs = {q, k, v};
   (void)kv_width;
   lower_linear_group(l, qkv);
+  emit_kv_barrier(l, layer);  // more engines than kv heads: attention reads caches other engines wrote
 
   lower_attention(l, layer);
+  emit_barrier(l, layer);  // attn_output reads every engine's heads
 
   LinearGroup out;
   out.in_dram = plan.attn, out.in = q_width, out.layer = layer;
@@ -174,6 +184,9 @@ void lower_layer(Lowering& l, int32_t layer) {
   o.label = p + "attn_output";
   out.outs = {o};
   lower_linear_group(l, out);
+  emit_barrier(l, layer);
+
+  if (c.is_moe()) return lower_moe(l, layer);  // router, experts, combine (lower_moe.cpp)
 
   LinearGroup up;
   up.in_dram = plan.x, up.in = c.hidden, up.layer = layer;
@@ -185,6 +198,7 @@ void lower_layer(Lowering& l, int32_t layer) {
   if (c.mlp_bias) u.bias = p + "ffn_up.bias";
   up.outs = {u};
   lower_linear_group(l, up);
+  emit_barrier(l, layer);
 
   LinearGroup down;
   down.in_dram = plan.hidden, down.in = c.ffn_hidden, down.layer = layer;
@@ -195,11 +209,14 @@ void lower_layer(Lowering& l, int32_t layer) {
   if (c.mlp_bias) dn.bias = p + "ffn_down.bias";
   down.outs = {dn};
   lower_linear_group(l, down);
+  emit_barrier(l, layer);
 }
 
 }  // namespace
 
-CompiledProgram compile_step(const DramPlan& plan, const engine::ChipConfig& chip, const StepRequest& step) {
+namespace {
+CompiledProgram compile_program(const DramPlan& plan, const engine::ChipConfig& chip, const StepRequest& step,
+                                bool dynamic, const EngineShard& shard) {
   const model::ModelConfig& c = plan.config;
   if (step.sequences.empty()) fail("engine compiler: a step needs at least one sequence");
   if (static_cast<int64_t>(step.sequences.size()) > plan.shape.sequences)
@@ -222,6 +239,11 @@ CompiledProgram compile_step(const DramPlan& plan, const engine::ChipConfig& chi
 
   Emitter emitter(chip);
   Lowering l{plan, c, chip, emitter, step, step_row_offsets(step), total, {}};
+  l.dynamic = dynamic;
+  l.shard = shard;
+  if (shard.count < 1 || shard.count > chip.engines || shard.index < 0 || shard.index >= shard.count)
+    fail("engine compiler: engine {} of {} on chip {} with {} engines", shard.index, shard.count, chip.name,
+         chip.engines);
   const uint64_t mask_bytes = kMaskRows * kMaskWidth * 2;
   l.sram.mask_upper = 0;
   l.sram.mask_lower = mask_bytes;
@@ -237,10 +259,26 @@ CompiledProgram compile_step(const DramPlan& plan, const engine::ChipConfig& chi
   emitter.begin_group("attention", "attention_masks", -1);
   emitter.dma_load(plan.mask_upper, l.sram.mask_upper, 1, static_cast<int64_t>(mask_bytes));
   emitter.dma_load(plan.mask_lower, l.sram.mask_lower, 1, static_cast<int64_t>(mask_bytes));
+  if (dynamic) emit_runtime_prologue(emitter, plan, total);
+  lower_embedding(l);  // token ids -> plan.x rows on chip (lower_embedding.cpp)
   for (int32_t layer = 0; layer < c.n_layers; ++layer) lower_layer(l, layer);
   lower_head(l);
   emitter.halt();
   return emitter.finish();
+}
+}  // namespace
+
+CompiledProgram compile_step(const DramPlan& plan, const engine::ChipConfig& chip, const StepRequest& step,
+                             const EngineShard& shard) {
+  return compile_program(plan, chip, step, false, shard);
+}
+
+CompiledProgram compile_generic_step(const DramPlan& plan, const engine::ChipConfig& chip, int64_t rows,
+                                     const EngineShard& shard) {
+  if (rows < 1 || rows > plan.shape.max_tokens || rows > plan.shape.kv_capacity)
+    fail("engine compiler: a generic program of {} rows does not fit the plan ({} tokens, {} KV rows)", rows,
+         plan.shape.max_tokens, plan.shape.kv_capacity);
+  return compile_program(plan, chip, StepRequest{{{rows, 0}}}, true, shard);
 }
 
 }  // namespace xpusim::compiler

@@ -5,10 +5,14 @@
 // attention per kv head with the whole GQA group as rows of one tile (K/V read once per group), online
 // softmax in SRAM and causal / sliding-window masks made from two constant bands; the output projection and
 // MLP with fused bias, activation, gating, post-norm and residual epilogues; the LM head streams the
-// vocabulary in strips with an on-chip argmax per strip and over the strips. Non-goals: tensor parallelism
-// over several engines, run-time length registers (programs are specialised to the step shape), MoE (not
-// lowered yet: compile_step fails naming the layer). HOWTO add a family feature: add its flag to the config
-// handling in lower_step.cpp and the lowering of the op to the lower_*.cpp file of its kind.
+// vocabulary in strips with an on-chip argmax per strip and over the strips. With an EngineShard the program
+// is one engine's part of a step split over several engines (tensor_parallel.h). Non-goals: generic
+// programs for multi-sequence steps (compile_step specialises those to the step shape; compile_generic_step
+// serves one sequence at any position), run-time per-expert token counts (MoE steps of several tokens are
+// compiled for a balanced routing, lower_moe.cpp). The step starts with the on-chip embedding gather
+// (lower_embedding.cpp); MoE layers replace the MLP (lower_moe.cpp).
+// HOWTO add a family feature: add its flag to the config handling in lower_step.cpp and the lowering of the
+// op to the lower_*.cpp file of its kind.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +20,7 @@
 
 #include "compiler/emitter.h"
 #include "compiler/memory_plan.h"
+#include "compiler/tensor_parallel.h"
 #include "engine/chip_config.h"
 
 namespace xpusim::compiler {
@@ -33,7 +38,16 @@ struct StepRequest {
 std::vector<int64_t> step_row_offsets(const StepRequest& step);
 
 // Throws xpusim::Error naming the layer and the limit when the step cannot be lowered for this chip.
-CompiledProgram compile_step(const DramPlan& plan, const engine::ChipConfig& chip, const StepRequest& step);
+// `shard`: this engine's part of a step split over several engines (tensor_parallel.h).
+CompiledProgram compile_step(const DramPlan& plan, const engine::ChipConfig& chip, const StepRequest& step,
+                             const EngineShard& shard = {});
+
+// A generic program for `rows` token rows of sequence 0 at any position: the position of the first row and
+// the number of real rows (the rest are padding whose K/V land past the sequence end, overwritten later) are
+// read from run-time registers the host sets before each run (runtime_registers.h). The plan needs KV slack
+// of `rows` beyond the longest sequence.
+CompiledProgram compile_generic_step(const DramPlan& plan, const engine::ChipConfig& chip, int64_t rows,
+                                     const EngineShard& shard = {});
 
 // Where the LM head leaves its results (for runners): per sequence r, logits row r at plan.logits (bf16,
 // vocab wide); argmax: the winning strip index (u32) at plan.argmax + 4 * r, and the per-strip candidate

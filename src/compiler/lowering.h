@@ -13,6 +13,7 @@
 #include "compiler/emitter.h"
 #include "compiler/lower_step.h"
 #include "compiler/memory_plan.h"
+#include "compiler/tensor_parallel.h"
 
 namespace xpusim::compiler {
 
@@ -49,6 +50,8 @@ struct Lowering {
   SramLayout sram;
   int64_t strip_slot = 0;  // alternates the weight strip buffers across all linears
   int64_t kv_slot = 0;     // alternates the K/V block buffers
+  bool dynamic = false;    // generic program: position and real tokens in registers (runtime_registers.h)
+  EngineShard shard;       // this engine's part of a multi-engine step (compiler/tensor_parallel.h)
 
   int64_t max_chunk_rows() const;  // token rows one linear tile may hold (matrix-unit friendly)
 };
@@ -61,6 +64,9 @@ struct Strip {
 Strip strip_for(const engine::ChipConfig& chip, const WeightSlot& w);
 // Loads strip j (`rows` rows) of `w` into `slot`; returns the SRAM address of its scales.
 uint64_t load_strip(Lowering& l, const WeightSlot& w, const Strip& s, int64_t j, int64_t rows, uint64_t slot);
+// The same from weight row `first_row` on (engine shards start mid-weight).
+uint64_t load_strip_rows(Lowering& l, const WeightSlot& w, const Strip& s, int64_t first_row, int64_t rows,
+                         uint64_t slot);
 
 enum class NormOp { NONE, RMS, LAYER };
 
@@ -87,6 +93,8 @@ struct LinearOut {
   bool store = true;
   std::string label;
   std::function<void(Lowering&, uint64_t c, int64_t rows, int64_t first_row, SramArena&)> epilogue;
+  // Weight rows (output columns) this engine computes; row_end < 0: an even 64-row split (tensor_parallel.h).
+  int64_t row_begin = 0, row_end = -1;
 };
 
 // A group of linears sharing one input: A rows from in_dram (row stride in elements), optional pre-norm on A,
@@ -107,6 +115,10 @@ void lower_linear_group(Lowering& l, const LinearGroup& group);
 
 void lower_attention(Lowering& l, int32_t layer);
 void lower_head(Lowering& l);
+// The MLP of an MoE layer after the attention residual (lower_moe.cpp).
+void lower_moe(Lowering& l, int32_t layer);
+// The step's input rows gathered from token_embd by the token ids in plan.tokens (lower_embedding.cpp).
+void lower_embedding(Lowering& l);
 
 // bf16 bits of a float (round to nearest even).
 uint16_t bf16_bits(double value);

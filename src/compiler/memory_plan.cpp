@@ -1,5 +1,7 @@
 #include "compiler/memory_plan.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "engine/block_formats.h"
 
@@ -42,14 +44,23 @@ namespace {
 class Allocator {
  public:
   uint64_t take(uint64_t bytes) {
+    const uint64_t size = (bytes + kDramAlign - 1) / kDramAlign * kDramAlign;
+    if (m_wrap != 0 && m_top + size > m_wrap) {  // aliased weights: start over at the window's base
+      if (size > m_wrap) fail("engine compiler: one weight of {} bytes exceeds the chip's free DRAM", bytes);
+      m_top = 0;
+    }
     const uint64_t at = m_top;
-    m_top += (bytes + kDramAlign - 1) / kDramAlign * kDramAlign;
+    m_top += size;
     return at;
   }
   uint64_t top() const { return m_top; }
+  void wrap_at(uint64_t window) { m_wrap = window; }  // 0: no wrap
+  void end_window() {
+    if (m_wrap != 0) m_top = m_wrap, m_wrap = 0;
+  }
 
  private:
-  uint64_t m_top = 0;
+  uint64_t m_top = 0, m_wrap = 0;
 };
 
 void add_linear(DramPlan& plan, Allocator& dram, const std::string& name, int64_t rows, int64_t cols,
@@ -87,8 +98,10 @@ void add_vector(DramPlan& plan, Allocator& dram, const std::string& name, int64_
 
 }  // namespace
 
-DramPlan plan_dram(const model::ModelConfig& c, WeightFormat format, const PlanShape& shape,
-                   const engine::ChipConfig& chip) {
+namespace {
+// weight_window > 0: the weights wrap around inside [0, weight_window) (PlanShape::timing_only).
+DramPlan plan_with_window(const model::ModelConfig& c, WeightFormat format, const PlanShape& shape,
+                          const engine::ChipConfig& chip, uint64_t weight_window) {
   if (shape.max_tokens < 1 || shape.sequences < 1 || shape.kv_capacity < 1)
     fail("engine compiler: bad plan shape ({} tokens, {} sequences, {} KV rows)", shape.max_tokens,
          shape.sequences, shape.kv_capacity);
@@ -97,6 +110,8 @@ DramPlan plan_dram(const model::ModelConfig& c, WeightFormat format, const PlanS
   plan.format = format;
   plan.shape = shape;
   Allocator dram;
+  dram.wrap_at(weight_window);
+  plan.weights_aliased = weight_window != 0;
   const bool plus_one = c.norm == model::NormKind::RMS_NORM_PLUS_ONE;
   const bool layer_norm = c.norm == model::NormKind::LAYER_NORM;
   const int64_t q_width = c.n_heads * c.head_dim, kv_width = c.n_kv_heads * c.head_dim;
@@ -148,6 +163,17 @@ DramPlan plan_dram(const model::ModelConfig& c, WeightFormat format, const PlanS
   if (layer_norm) add_vector(plan, dram, "output_norm.bias", c.hidden, false);
   plan.lm_head = c.tied_embeddings ? "token_embd.weight" : "output.weight";
   add_linear(plan, dram, plan.lm_head, c.vocab_size, c.hidden, format);
+  if (c.tied_embeddings == false)  // the on-chip embedding gather reads its own table (lower_embedding.cpp)
+    add_linear(plan, dram, "token_embd.weight", c.vocab_size, c.hidden, format);
+  if (c.learned_positions) {
+    add_linear(plan, dram, "position_embd.weight", c.max_positions, c.hidden, format);
+    // Padding rows of a generic prefill chunk near max_positions read rows past the table: they land in
+    // this zero gap (finite values), not in the mask bands' -inf that would turn padding K/V into NaN.
+    const WeightSlot& pos = plan.weights["position_embd.weight"];
+    dram.take(static_cast<uint64_t>(shape.max_tokens) * (pos.code_row_bytes + pos.scale_row_bytes));
+  }
+  dram.end_window();
+  const uint64_t weights_top = dram.top();
 
   const auto half_table = static_cast<uint64_t>(shape.kv_capacity * c.head_dim / 2 * 2);
   if (c.rope.enabled) {
@@ -171,7 +197,26 @@ DramPlan plan_dram(const model::ModelConfig& c, WeightFormat format, const PlanS
   plan.logits = dram.take(static_cast<uint64_t>(shape.sequences * c.vocab_size) * 2);
   plan.argmax =
       dram.take(static_cast<uint64_t>(shape.sequences) * 4 * static_cast<uint64_t>(c.vocab_size + 1));
+  plan.tp_scratch = dram.take(rows * static_cast<uint64_t>(c.hidden) * 2);  // tensor_parallel.h post-norms
+  plan.tokens = dram.take(rows * 4);
+  if (c.is_moe()) {
+    const auto k = static_cast<uint64_t>(c.n_experts_used);
+    plan.moe_in = dram.take(rows * static_cast<uint64_t>(c.hidden) * 2);
+    plan.moe_ids = dram.take(rows * k * 4);
+    plan.moe_probs = dram.take(rows * k * 2);
+    plan.moe_out = dram.take(rows * k * static_cast<uint64_t>(c.hidden) * 2);
+    plan.hidden = dram.take(rows * k * static_cast<uint64_t>(c.expert_ffn_hidden) * 2);  // per assignment
+  }
   plan.end = dram.top();
+  // Operands reach 4 GiB (emitter.cpp picks 2 GiB-aligned bases that fit a 32-bit register):
+  // timing-only plans alias beyond.
+  const uint64_t reachable = std::min<uint64_t>(chip.dram_bytes(), 4ull << 30);
+  const bool fits = plan.end <= chip.dram_bytes() || shape.ignore_capacity;
+  if (fits && plan.end > reachable && shape.timing_only && weight_window == 0) {
+    const uint64_t rest = plan.end - weights_top;
+    if (rest < reachable)
+      return plan_with_window(c, format, shape, chip, (reachable - rest) / kDramAlign * kDramAlign);
+  }
   if (plan.end > chip.dram_bytes())
     fail(
         "model '{}' does not fit chip {}: weights {:.1f} MiB ({}) + KV cache {:.1f} MiB ({} sequences x {} "
@@ -181,6 +226,12 @@ DramPlan plan_dram(const model::ModelConfig& c, WeightFormat format, const PlanS
         static_cast<double>(plan.kv_bytes_per_sequence * static_cast<uint64_t>(shape.sequences)) / 1048576.0,
         shape.sequences, shape.kv_capacity, static_cast<double>(plan.end) / 1048576.0, chip.dram_size_mib);
   return plan;
+}
+}  // namespace
+
+DramPlan plan_dram(const model::ModelConfig& c, WeightFormat format, const PlanShape& shape,
+                   const engine::ChipConfig& chip) {
+  return plan_with_window(c, format, shape, chip, 0);
 }
 
 }  // namespace xpusim::compiler

@@ -39,6 +39,13 @@ struct PlanShape {
   int64_t max_tokens = 1;   // tokens in one step, all sequences together
   int64_t sequences = 1;    // sequences with a KV cache
   int64_t kv_capacity = 1;  // KV rows per sequence
+  // Timing-only plans may hold weights beyond the 4 GiB that program operands reach (and, with
+  // ignore_capacity, beyond the chip's DRAM): the read-only weight slots then wrap around inside the DRAM
+  // the rest leaves free (DramPlan::weights_aliased). Timing never depends on which bytes a weight read
+  // returns and reads never conflict with reads, so the cycles are exactly those of a chip whose DRAM holds
+  // and reaches everything; functional runs cannot use such a plan.
+  bool timing_only = false;
+  bool ignore_capacity = false;  // timing-only: cost models too big for the chip's DRAM (run --timing-only)
 };
 
 struct DramPlan {
@@ -55,6 +62,16 @@ struct DramPlan {
   // Activations (bf16, row-major, max_tokens rows): residual x, q, attention output, MLP hidden, logits
   // (one row per sequence), argmax candidates.
   uint64_t x = 0, q = 0, attn = 0, hidden = 0, logits = 0, argmax = 0;
+  // Multi-engine steps: raw [max_tokens, hidden] linear outputs before a post-norm (tensor_parallel.h).
+  uint64_t tp_scratch = 0;
+  // Per step: token ids (u32, one per token row) the host writes before the run; the program gathers the
+  // embedding rows on chip (lower_embedding.cpp).
+  uint64_t tokens = 0;
+  // MoE layers (lower_moe.cpp): normalised MLP input [max_tokens, hidden], routed expert ids [max_tokens, k]
+  // u32, routing weights [k, max_tokens] bf16 (slot-major), and the weighted expert outputs
+  // [k * max_tokens, hidden] (row slot * max_tokens + token).
+  uint64_t moe_in = 0, moe_ids = 0, moe_probs = 0, moe_out = 0;
+  bool weights_aliased = false;  // PlanShape::timing_only and the weights lie beyond what operands reach
   uint64_t end = 0;
 
   const WeightSlot& weight(const std::string& name) const;  // xpusim::Error naming the tensor if absent

@@ -1,12 +1,14 @@
 #include "compiler/policy_executor.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "compiler/weight_image.h"
 #include "core/error.h"
 #include "engine/block_formats.h"
 #include "engine/engine_numerics.h"
+#include "engine/simd_mm.h"
 #include "exec/kernels.h"
 #include "model/rope.h"
 #include "numerics/float_bits.h"
@@ -47,8 +49,8 @@ PolicyExecutor::PolicyExecutor(const engine::ChipConfig& chip, const model::Mode
       m_capacity(kv_capacity) {
   if (config.is_moe()) fail("policy executor: MoE models are not supported");
   const size_t kv = static_cast<size_t>(kv_capacity * config.n_kv_heads * config.head_dim);
-  m_k.assign(static_cast<size_t>(config.n_layers), std::vector<float>(kv));
-  m_v.assign(static_cast<size_t>(config.n_layers), std::vector<float>(kv));
+  m_k.assign(static_cast<size_t>(config.n_layers), std::vector<uint16_t>(kv));
+  m_vt.assign(static_cast<size_t>(config.n_layers), std::vector<uint16_t>(kv));
   if (config.rope.enabled) {
     rope_tables(config.rope, config.head_dim, kv_capacity, m_cos, m_sin);
     m_cos_local = m_cos, m_sin_local = m_sin;
@@ -69,24 +71,25 @@ const PolicyExecutor::Matrix& PolicyExecutor::matrix(const std::string& name) {
   const model::TensorView& view = m_weights.get(name);
   Matrix m;
   m.rows = view.shape.front(), m.cols = view.shape.back();
-  m.values.resize(static_cast<size_t>(m.rows * m.cols));
-  std::vector<float> scratch(static_cast<size_t>(m.cols)), decoded(static_cast<size_t>(m.cols));
-  std::vector<uint16_t> row16(static_cast<size_t>(m.cols));
-  const auto cols = static_cast<size_t>(m.cols);
-  std::vector<uint8_t> codes(engine::packed_bytes(m_format, 1, cols)),
-      scales(engine::scale_bytes(m_format, 1, cols));
-  for (int64_t r = 0; r < m.rows; ++r) {
-    const float* row = exec::weight_row(view, r, scratch.data());
+  const auto rows = static_cast<size_t>(m.rows), cols = static_cast<size_t>(m.cols);
+  const size_t code_row = engine::packed_bytes(m_format, 1, cols),
+               scale_row = engine::scale_bytes(m_format, 1, cols);
+  m.codes.resize(rows * code_row);
+  m.scales.resize(rows * scale_row);
+  std::vector<float> scratch(cols);
+  std::vector<uint16_t> row16(cols);
+  for (size_t r = 0; r < rows; ++r) {
+    const float* row = exec::weight_row(view, static_cast<int64_t>(r), scratch.data());
     for (size_t c = 0; c < cols; ++c) row16[c] = bits::f32_to_bf16(row[c]);
-    if (m_format == engine::WeightFormat::bf16) {
-      for (size_t c = 0; c < cols; ++c) decoded[c] = bf(row16[c]);
-    } else {
-      engine::quantize_row(m_format, row16.data(), cols, codes.data(), scales.data());
-      engine::decode_row(m_format, codes.data(), scales.data(), nullptr, cols, decoded.data());
-    }
-    for (size_t c = 0; c < cols; ++c)
-      m.values[static_cast<size_t>(r) * cols + c] = engine::to_bf19(decoded[c]);
+    if (m_format == engine::WeightFormat::bf16)
+      std::memcpy(m.codes.data() + r * code_row, row16.data(), code_row);
+    else
+      engine::quantize_row(m_format, row16.data(), cols, m.codes.data() + r * code_row,
+                           m.scales.data() + r * scale_row);
   }
+  m.interleaved = engine::simd::InterleavedWeights::from(
+      engine::simd::WeightStrip::make(m_format, m.codes.data(), m.scales.data(), cols), rows, cols);
+  if (!m.interleaved.bytes.empty()) m.codes = {}, m.scales = {};  // only one copy stays
   return m_matrices.emplace(name, std::move(m)).first->second;
 }
 
@@ -109,19 +112,25 @@ std::vector<float> PolicyExecutor::linear(const std::vector<float>& x, int64_t r
   const std::vector<float>* b = bias.empty() ? nullptr : &vec(bias);
   std::vector<float> y(static_cast<size_t>(rows * w.rows));
   const float act_a = bf(act.a), act_b = bf(act.b);
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < w.rows; ++j) {
-      float acc = 0;
-      const float* a = x.data() + i * w.cols;
-      const float* wr = w.values.data() + j * w.cols;
-      for (int64_t k = 0; k < w.cols; ++k)
-        acc = engine::accumulate_round(acc + engine::to_bf19(a[k]) * wr[k], m_policy);
-      float v = acc;
-      if (b) v = v + (*b)[static_cast<size_t>(j)];
-      v = v * scale;
-      v = engine::apply_activation(act.act, v, act_a, act_b);
-      y[static_cast<size_t>(i * w.rows + j)] = round(v);
-    }
+  const auto n = static_cast<size_t>(w.rows), k = static_cast<size_t>(w.cols);
+  std::vector<float> a(x.size()), acc(static_cast<size_t>(rows) * n);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = engine::to_bf19(x[i]);
+  const engine::simd::WeightStrip strip = engine::simd::WeightStrip::make(
+      m_format, w.codes.data(), m_format == engine::WeightFormat::bf16 ? nullptr : w.scales.data(), k);
+  const engine::simd::AccRounding rounding = engine::simd::AccRounding::from(m_policy);
+  if (!w.interleaved.bytes.empty())
+    engine::simd::mm_accumulate(engine::simd::mm_kernels(), w.interleaved, a.data(),
+                                static_cast<size_t>(rows), rounding, acc.data());
+  else
+    engine::simd::mm_accumulate(engine::simd::mm_kernels(), strip, a.data(), static_cast<size_t>(rows), n, k,
+                                rounding, acc.data());
+  for (size_t i = 0; i < acc.size(); ++i) {
+    float v = acc[i];
+    if (b) v = v + (*b)[i % n];
+    v = v * scale;
+    v = engine::apply_activation(act.act, v, act_a, act_b);
+    y[i] = round(v);
+  }
   return y;
 }
 
@@ -181,26 +190,32 @@ std::vector<float> PolicyExecutor::attention(const std::vector<float>& q, int64_
   const bool local = !c.layer_is_local.empty() && c.layer_is_local[static_cast<size_t>(layer)];
   const int64_t window = (c.layer_is_local.empty() || local) ? c.sliding_window : 0;
   const float scale = bf(bits::f32_to_bf16(static_cast<float>(c.effective_attn_scale())));
-  const std::vector<float>& K = m_k[static_cast<size_t>(layer)];
-  const std::vector<float>& V = m_v[static_cast<size_t>(layer)];
+  const std::vector<uint16_t>& K = m_k[static_cast<size_t>(layer)];
+  const std::vector<uint16_t>& Vt = m_vt[static_cast<size_t>(layer)];
+  const engine::simd::MmKernels& kernels = engine::simd::mm_kernels();
+  const engine::simd::AccRounding rounding = engine::simd::AccRounding::from(m_policy);
   std::vector<float> out(q.size());
   std::vector<float> s(kBlock), p(kBlock), o(static_cast<size_t>(d)), pv(static_cast<size_t>(d));
+  std::vector<float> qa(static_cast<size_t>(d)), acc(static_cast<size_t>(std::max(kBlock, d)));
   for (int64_t t = 0; t < rows; ++t)
     for (int64_t h = 0; h < c.n_heads; ++h) {
       const int64_t pos = m_position + t, g = h / group;
       const float* qr = q.data() + (t * c.n_heads + h) * d;
+      for (int64_t k = 0; k < d; ++k) qa[static_cast<size_t>(k)] = engine::to_bf19(qr[k]);
       float run_max = kMinusInf, run_sum = 0;
       bool first = true;
       const int64_t lo = window > 0 ? std::max<int64_t>(0, pos - window + 1) : 0;
       for (int64_t kb = lo / kBlock * kBlock; kb <= pos; kb += kBlock) {
         const int64_t n = std::min(kBlock, pos + 1 - kb);
+        // Scores: the keys kb .. kb+n-1 of this KV head are the weight rows.
+        engine::simd::WeightStrip keys;
+        keys.codes = reinterpret_cast<const uint8_t*>(K.data() + kb * kv_width + g * d);
+        keys.code_row_bytes = static_cast<size_t>(kv_width) * 2;
+        engine::simd::mm_accumulate(kernels, keys, qa.data(), 1, static_cast<size_t>(n),
+                                    static_cast<size_t>(d), rounding, acc.data());
         float row_max = kMinusInf;
         for (int64_t j = 0; j < n; ++j) {
-          const float* kr = K.data() + (kb + j) * kv_width + g * d;
-          float acc = 0;
-          for (int64_t k = 0; k < d; ++k)
-            acc = engine::accumulate_round(acc + engine::to_bf19(qr[k]) * kr[k], m_policy);
-          float v = round(acc * scale);
+          float v = round(acc[static_cast<size_t>(j)] * scale);
           if (c.attn_softcap > 0) {
             std::vector<float> one{v};
             softcap(one, c.attn_softcap);
@@ -221,14 +236,14 @@ std::vector<float> PolicyExecutor::attention(const std::vector<float>& q, int64_
         run_max = new_max;
         run_sum = engine::accumulate_round(run_sum * correction + sum, m_policy);
         const float corr = round(correction);
-        for (int64_t k = 0; k < d; ++k) {
-          float acc = 0;
-          for (int64_t j = 0; j < n; ++j)
-            acc = engine::accumulate_round(
-                acc + p[static_cast<size_t>(j)] * V[static_cast<size_t>((kb + j) * kv_width + g * d + k)],
-                m_policy);
-          pv[static_cast<size_t>(k)] = round(acc);
-        }
+        // P V: the d output dims of this KV head are the weight rows of the transposed V (bf16 p values are
+        // exact bf19 inputs).
+        engine::simd::WeightStrip values;
+        values.codes = reinterpret_cast<const uint8_t*>(Vt.data() + g * d * m_capacity + kb);
+        values.code_row_bytes = static_cast<size_t>(m_capacity) * 2;
+        engine::simd::mm_accumulate(kernels, values, p.data(), 1, static_cast<size_t>(d),
+                                    static_cast<size_t>(n), rounding, acc.data());
+        for (int64_t k = 0; k < d; ++k) pv[static_cast<size_t>(k)] = round(acc[static_cast<size_t>(k)]);
         for (int64_t k = 0; k < d; ++k) {
           auto& ok = o[static_cast<size_t>(k)];
           ok = first ? pv[static_cast<size_t>(k)] : round(round(ok * corr) + pv[static_cast<size_t>(k)]);
@@ -246,7 +261,7 @@ std::vector<float> PolicyExecutor::forward(std::span<const int32_t> tokens) {
   const model::ModelConfig& c = m_config;
   const auto rows = static_cast<int64_t>(tokens.size());
   if (rows < 1 || m_position + rows > m_capacity) fail("policy executor: bad step of {} tokens", rows);
-  const std::vector<uint16_t> embedded = embed_rows(c, m_weights, tokens, m_position);
+  const std::vector<uint16_t> embedded = embed_rows(c, m_weights, m_format, m_policy, tokens, m_position);
   std::vector<float> x(embedded.size());
   for (size_t i = 0; i < x.size(); ++i) x[i] = bf(embedded[i]);
   const bool ln = c.norm == model::NormKind::LAYER_NORM, gemma = c.family == model::Family::GEMMA3;
@@ -272,8 +287,14 @@ std::vector<float> PolicyExecutor::forward(std::span<const int32_t> tokens) {
       rope(q, rows, c.n_heads, layer);
       rope(k, rows, c.n_kv_heads, layer);
     }
-    std::copy(k.begin(), k.end(), m_k[static_cast<size_t>(layer)].begin() + m_position * kv_width);
-    std::copy(v.begin(), v.end(), m_v[static_cast<size_t>(layer)].begin() + m_position * kv_width);
+    std::vector<uint16_t>& k_cache = m_k[static_cast<size_t>(layer)];
+    std::vector<uint16_t>& vt_cache = m_vt[static_cast<size_t>(layer)];
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = 0; i < kv_width; ++i) {  // values are bf16 already: the conversion is exact
+        const auto at = static_cast<size_t>(r * kv_width + i);
+        k_cache[static_cast<size_t>((m_position + r) * kv_width + i)] = bits::f32_to_bf16(k[at]);
+        vt_cache[static_cast<size_t>(i * m_capacity + m_position + r)] = bits::f32_to_bf16(v[at]);
+      }
     std::vector<float> o =
         linear(attention(q, rows, layer), rows, p + "attn_output.weight", bias("attn_output"), none);
     if (gemma) norm(o, rows, c.hidden, p + "post_attention_norm", false);

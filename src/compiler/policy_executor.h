@@ -6,7 +6,10 @@
 // with bf16 correction factors, O = O*corr + P V) and the fused epilogues — but written as plain loops over
 // the model's tensors, independent of tiles, strips, SRAM addresses and instruction order. Its logits must
 // equal the engine simulator's bit for bit (tests/compiler/policy_test.cpp).
-// Non-goals: speed, MoE.
+// Speed: the matrix work runs on the engine's fast kernels (engine/simd_mm.h: the same bit-exact
+// accumulation order, vectorized across outputs) on weights kept packed in the engine's format, so this is
+// also the yardstick of functional-simulation speed (bench/engine_model_bench.cpp).
+// Non-goals: MoE, threads.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +20,7 @@
 
 #include "engine/chip_config.h"
 #include "engine/isa.h"
+#include "engine/simd_mm.h"
 #include "model/config.h"
 #include "model/weights.h"
 
@@ -31,9 +35,10 @@ class PolicyExecutor {
   int64_t position() const { return m_position; }
 
  private:
-  struct Matrix {
+  struct Matrix {  // the weight as the engine stores it: packed [rows][cols] codes and their scales
     int64_t rows = 0, cols = 0;
-    std::vector<float> values;  // bf19 multiply inputs, row-major
+    std::vector<uint8_t> codes, scales;
+    engine::simd::InterleavedWeights interleaved;  // the same weights laid out for the fast decode
   };
   const Matrix& matrix(const std::string& name);
   const std::vector<float>& vec(const std::string& name);
@@ -53,7 +58,9 @@ class PolicyExecutor {
   int64_t m_position = 0;
   std::map<std::string, Matrix> m_matrices;
   std::map<std::string, std::vector<float>> m_vectors;
-  std::vector<std::vector<float>> m_k, m_v;                   // per layer: [capacity, kv_heads * d]
+  // Per layer, bf16 bits: K as [capacity][kv_heads * d], V transposed as [kv_heads * d][capacity], so both
+  // products of attention run on the mm kernels (keys, resp. output dims, are the weight rows).
+  std::vector<std::vector<uint16_t>> m_k, m_vt;
   std::vector<float> m_cos, m_sin, m_cos_local, m_sin_local;  // [capacity, d / 2] bf16 values
 };
 

@@ -6,6 +6,8 @@
 // Non-goals: choosing what to compile (cost_model.cpp, runners).
 #pragma once
 
+#include <span>
+
 #include "chips/cost_model.h"
 #include "compiler/emitter.h"
 #include "engine/chip_config.h"
@@ -18,6 +20,10 @@ double achievable_dram_bandwidth(const engine::ChipConfig& chip);
 
 // Per-op costs from a simulation result that recorded its trace (RunOptions::record_trace).
 chips::StepCost step_cost_from_run(const engine::ChipConfig& chip, const CompiledProgram& compiled,
+                                   const engine::RunResult& run);
+// The same for one program per engine (a tensor-parallel step): time attributed along engine 0's program,
+// work (MACs, bytes, energy) summed over all engines' op groups.
+chips::StepCost step_cost_from_run(const engine::ChipConfig& chip, std::span<const CompiledProgram> programs,
                                    const engine::RunResult& run);
 
 }  // namespace xpusim::compiler

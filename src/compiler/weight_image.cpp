@@ -96,25 +96,45 @@ void write_model_image(const DramPlan& plan, const model::Weights& weights, engi
 }
 
 std::vector<uint16_t> embed_rows(const model::ModelConfig& c, const model::Weights& weights,
+                                 engine::WeightFormat format, const engine::NumericsPolicy& policy,
                                  std::span<const int32_t> tokens, int64_t first_position) {
   const model::TensorView& table = weights.get("token_embd.weight", {c.vocab_size, c.hidden});
   const model::TensorView* positions =
       c.learned_positions ? &weights.get("position_embd.weight", {c.max_positions, c.hidden}) : nullptr;
+  const auto cols = static_cast<size_t>(c.hidden);
+  std::vector<float> scratch(cols), decoded(cols), tok(cols), pos(cols);
+  std::vector<uint16_t> row16(cols);
+  std::vector<uint8_t> codes(engine::packed_bytes(format, 1, cols)),
+      scales(engine::scale_bytes(format, 1, cols));
+  // A table row as stored in the plan (write_weight) and read back by dma (bf16) or dequant (packed).
+  auto stored_row = [&](const model::TensorView& view, int64_t r, std::vector<float>& out) {
+    const float* row = exec::weight_row(view, r, scratch.data());
+    for (size_t i = 0; i < cols; ++i) row16[i] = bits::f32_to_bf16(row[i]);
+    if (format == engine::WeightFormat::bf16) {
+      for (size_t i = 0; i < cols; ++i) out[i] = bits::bf16_to_f32(row16[i]);
+      return;
+    }
+    engine::quantize_row(format, row16.data(), cols, codes.data(), scales.data());
+    engine::decode_row(format, codes.data(), scales.data(), nullptr, cols, decoded.data());
+    for (size_t i = 0; i < cols; ++i) out[i] = bits::bf16_to_f32(engine::output_bf16(decoded[i], policy));
+  };
   const float scale = bits::bf16_to_f32(bits::f32_to_bf16(static_cast<float>(c.embed_scale)));
-  std::vector<float> scratch(static_cast<size_t>(c.hidden)), pos_scratch(static_cast<size_t>(c.hidden));
-  std::vector<uint16_t> out(tokens.size() * static_cast<size_t>(c.hidden));
+  std::vector<uint16_t> out(tokens.size() * cols);
   for (size_t t = 0; t < tokens.size(); ++t) {
     if (tokens[t] < 0 || tokens[t] >= c.vocab_size)
       fail("token id {} is outside the vocabulary of {} entries", tokens[t], c.vocab_size);
-    const float* row = exec::weight_row(table, tokens[t], scratch.data());
+    stored_row(table, tokens[t], tok);
     const int64_t position = first_position + static_cast<int64_t>(t);
-    if (positions != nullptr && position >= c.max_positions)
-      fail("position {} is beyond the {} learned positions of {}", position, c.max_positions, c.name);
-    const float* pos_row = positions ? exec::weight_row(*positions, position, pos_scratch.data()) : nullptr;
-    for (int64_t i = 0; i < c.hidden; ++i) {
-      float v = row[i] + (pos_row ? pos_row[i] : 0.0f);
-      if (c.embed_scale != 1.0) v *= scale;
-      out[t * static_cast<size_t>(c.hidden) + static_cast<size_t>(i)] = bits::f32_to_bf16(v);
+    if (positions != nullptr) {
+      if (position >= c.max_positions)
+        fail("position {} is beyond the {} learned positions of {}", position, c.max_positions, c.name);
+      stored_row(*positions, position, pos);
+      for (size_t i = 0; i < cols; ++i)
+        tok[i] = bits::bf16_to_f32(engine::output_bf16(tok[i] + pos[i], policy));
+    }
+    for (size_t i = 0; i < cols; ++i) {
+      const float v = c.embed_scale != 1.0 ? tok[i] * scale : tok[i];
+      out[t * cols + i] = engine::output_bf16(v, policy);
     }
   }
   return out;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "compiler/memory_plan.h"
+#include "engine/engine_numerics.h"
 #include "engine/state.h"
 #include "model/weights.h"
 
@@ -22,9 +23,12 @@ namespace xpusim::compiler {
 // format cannot be produced by the engine's quantizer (ue-tq4, mxfp4, nvfp4, if4).
 void write_model_image(const DramPlan& plan, const model::Weights& weights, engine::DramImage& dram);
 
-// bf16 rows [tokens.size(), hidden] of the step input: embedding row (+ position row for learned positions)
-// in fp32, times bf16(embed_scale) when it is not 1, rounded to bf16.
+// bf16 rows [tokens.size(), hidden] of the step input exactly as the on-chip gather makes them
+// (lower_embedding.cpp): the token_embd row as the plan stores it in `format` (bf16, or quantized by the
+// engine's quantizer and decoded by `dequant`), + the position row the same way (learned positions;
+// vadd), times bf16(embed_scale) when it is not 1 (vmul); each step rounded to bf16 by `policy`.
 std::vector<uint16_t> embed_rows(const model::ModelConfig& config, const model::Weights& weights,
+                                 engine::WeightFormat format, const engine::NumericsPolicy& policy,
                                  std::span<const int32_t> tokens, int64_t first_position);
 
 }  // namespace xpusim::compiler

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -212,25 +213,58 @@ uint8_t e4m3_snap(float v) {
   return (v < 0 && code != 0) ? static_cast<uint8_t>(code | 0x80) : code;
 }
 
-void quantize_block4(WeightFormat format, const float* x, uint8_t* codes, size_t base, uint8_t* scale_out) {
+// max(|x|) like a chain of std::fmax from 0 (NaN elements are skipped), without the libm call.
+float abs_max(const float* x, int count) {
   float amax = 0;
-  for (int i = 0; i < 64; ++i) amax = std::fmax(amax, std::fabs(x[i]));
-  amax = std::fmax(amax, 1e-8f);
+  for (int i = 0; i < count; ++i) {
+    const float a = std::fabs(x[i]);
+    amax = a > amax ? a : amax;
+  }
+  return amax;
+}
+
+// std::nearbyint under the default round-to-nearest-even mode; below 2^22 by the add/subtract of 1.5·2^23
+// (exact there, and inlined), which differs only in the sign of a zero result — invisible to the callers,
+// which only use q as an integer code and in x - q·s.
+float round_half_even_fast(float v) {
+  return std::fabs(v) < 0x1p22f ? (v + 0x1.8p23f) - 0x1.8p23f : round_half_even(v);
+}
+
+void quantize_block4(WeightFormat format, const float* x, uint8_t* codes, size_t base, uint8_t* scale_out) {
+  const float amax = std::fmax(abs_max(x, 64), 1e-8f);
   const float s_int = bf16_round(amax / 7.0f);
   const float s_fp = bf16_round(amax / 6.0f);
   uint8_t int_codes[64], fp_codes[64];
+  float q[64], v[64];
+  int32_t best_distance[64], best[64];  // best: index into kFp4Ordered
+  for (int i = 0; i < 64; ++i) {
+    q[i] = x[i] / s_int;
+    v[i] = x[i] / s_fp;
+  }
+  for (int i = 0; i < 64; ++i) q[i] = std::clamp(round_half_even_fast(q[i]), -8.0f, 7.0f);
+  // Nearest FP4 value, the first in table order on ties: the same comparisons as a per-element scan,
+  // branch-free over elements so the compiler vectorizes it. Distances are |.| (sign bit clear), so their
+  // order is the order of their bit patterns; a NaN distance only occurs when v is NaN, and then every
+  // distance is the same NaN, so no comparison succeeds either way.
+  for (int i = 0; i < 64; ++i) {
+    best[i] = 0;
+    best_distance[i] = std::bit_cast<int32_t>(std::fabs(v[i] - kFp4Ordered[0]));
+  }
+  for (int32_t t = 1; t < 16; ++t)
+    for (int i = 0; i < 64; ++i) {
+      const int32_t distance = std::bit_cast<int32_t>(std::fabs(v[i] - kFp4Ordered[t]));
+      const bool closer = distance < best_distance[i];
+      best[i] = closer ? t : best[i];
+      best_distance[i] = closer ? distance : best_distance[i];
+    }
   float err_int = 0, err_fp = 0;
   for (int i = 0; i < 64; ++i) {
-    const float q = std::clamp(round_half_even(x[i] / s_int), -8.0f, 7.0f);
-    int_codes[i] = static_cast<uint8_t>(static_cast<int>(q) & 0xF);
-    const float d_int = x[i] - q * s_int;
+    int_codes[i] = static_cast<uint8_t>(static_cast<int>(q[i]) & 0xF);
+    const float d_int = x[i] - q[i] * s_int;
     err_int += d_int * d_int;
-    const float v = x[i] / s_fp;
-    int best = 0;
-    for (int t = 1; t < 16; ++t)
-      if (std::fabs(v - kFp4Ordered[t]) < std::fabs(v - kFp4Ordered[best])) best = t;
-    fp_codes[i] = kFp4OrderedCode[best];
-    const float d_fp = x[i] - kFp4Ordered[best] * s_fp;
+    const auto index = static_cast<size_t>(best[i]);
+    fp_codes[i] = kFp4OrderedCode[index];
+    const float d_fp = x[i] - kFp4Ordered[index] * s_fp;
     err_fp += d_fp * d_fp;
   }
   const bool use_int = format == WF::ue_int4 || (format == WF::ue_if4 && err_int <= err_fp);

@@ -39,6 +39,7 @@ enum class Opcode : uint8_t {
   min = 0x18,
   max = 0x19,
   div = 0x1A,
+  ld = 0x1B,
   jmp = 0x20,
   jmp_rel = 0x21,
   jmp_reg = 0x22,

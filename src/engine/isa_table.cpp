@@ -68,6 +68,9 @@ constexpr Operand kSemUntilClear{"until_clear", K::uimm, {16, 1},
 constexpr Operand kTimeout{"timeout",   K::uimm, {26, 32},
                            &D::timeout, {},      nullptr,
                            nullptr,     true,    "cycles before a timeout fault; 0 = chip default"};
+constexpr Operand kLdAddr{"addr",  K::mem,  {26, 24},
+                          &D::imm, {14, 6}, &D::rs,
+                          nullptr, false,   "SRAM byte address: register + 24-bit offset (4 bytes read)"};
 constexpr Operand kMarkId{"id", K::uimm, {8, 16}, &D::id, {}, nullptr, nullptr, false, "marker id"};
 
 // ---- DMA operands ----
@@ -205,6 +208,7 @@ constexpr Operand kStreamOps[] = {kSid, kRd, kStride};
 constexpr Operand kSemOne[] = {kSem};
 constexpr Operand kSemWait[] = {kSem, kSemUntilClear, kTimeout};
 constexpr Operand kMark[] = {kMarkId};
+constexpr Operand kLdOps[] = {kRd, kLdAddr};
 constexpr Operand kDma[] = {kDram, kSram, kDmaRows, kRowBytes, kDramStride, kSramStride};
 constexpr Operand kMm[] = {kMmA,   kMmB,   kMmC,   kMmS,      kMmBias,   kMmM,    kMmN,    kMmK,
                            kMmLdc, kMmFmt, kMmAct, kMmBiasEn, kMmFmaxEn, kMmActA, kMmActB, kMmScale};
@@ -240,6 +244,9 @@ constexpr OpSpec kOpTable[] = {
     {"max", O::max, U::frontend, L::alu, kRegRegReg, nullptr, "rd = max(rs, rt) unsigned"},
     {"div", O::div, U::frontend, L::div, kRegRegReg, nullptr,
      "rd = rs / rt unsigned (sequential divider; rt = 0 faults)"},
+    {"ld", O::ld, U::frontend, L::alu, kLdOps, nullptr,
+     "rd = u32 (little-endian) at SRAM addr, once every in-flight op writing those 4 bytes is ready; "
+     "timing-only runs read 0"},
     {"jmp", O::jmp, U::frontend, L::branch, kJmpAbs, nullptr,
      "jump to target (may refill the i-cache window)"},
     {"jmp.rel", O::jmp_rel, U::frontend, L::branch, kJmpRel, nullptr, "jump by off instructions"},

@@ -40,26 +40,33 @@ void DramImage::write(uint64_t address, const void* src, size_t bytes) {
   }
 }
 
-void op_dma_load(EngineState& state, const Decoded& d) {
+namespace {
+
+// Both DMA directions walk the same rows: copy(dram address, SRAM pointer, bytes) moves one contiguous run.
+template <typename CopyRun>
+void dma_rows(EngineState& state, const Decoded& d, CopyRun copy) {
   const uint64_t dram = state.address(d.dram_reg, d.dram_off);
   const uint64_t sram = state.address(d.sram_reg, d.sram_off);
   const auto bytes = static_cast<size_t>(d.row_bytes);
   const uint64_t dstride = static_cast<uint64_t>(stride_or(d.dram_stride, d.row_bytes));
   const uint64_t sstride = static_cast<uint64_t>(stride_or(d.sram_stride, d.row_bytes));
+  if (dstride == bytes && sstride == bytes) {  // both sides contiguous: one copy
+    copy(dram, state.sram.data() + sram, static_cast<size_t>(d.rows) * bytes);
+    return;
+  }
   for (int64_t r = 0; r < d.rows; ++r)
-    state.dram->read(dram + static_cast<uint64_t>(r) * dstride,
-                     state.sram.data() + sram + static_cast<uint64_t>(r) * sstride, bytes);
+    copy(dram + static_cast<uint64_t>(r) * dstride,
+         state.sram.data() + sram + static_cast<uint64_t>(r) * sstride, bytes);
+}
+
+}  // namespace
+
+void op_dma_load(EngineState& state, const Decoded& d) {
+  dma_rows(state, d, [&](uint64_t dram, uint8_t* sram, size_t n) { state.dram->read(dram, sram, n); });
 }
 
 void op_dma_store(EngineState& state, const Decoded& d) {
-  const uint64_t dram = state.address(d.dram_reg, d.dram_off);
-  const uint64_t sram = state.address(d.sram_reg, d.sram_off);
-  const auto bytes = static_cast<size_t>(d.row_bytes);
-  const uint64_t dstride = static_cast<uint64_t>(stride_or(d.dram_stride, d.row_bytes));
-  const uint64_t sstride = static_cast<uint64_t>(stride_or(d.sram_stride, d.row_bytes));
-  for (int64_t r = 0; r < d.rows; ++r)
-    state.dram->write(dram + static_cast<uint64_t>(r) * dstride,
-                      state.sram.data() + sram + static_cast<uint64_t>(r) * sstride, bytes);
+  dma_rows(state, d, [&](uint64_t dram, const uint8_t* sram, size_t n) { state.dram->write(dram, sram, n); });
 }
 
 }  // namespace xpusim::engine

@@ -127,6 +127,9 @@ void ProgramBuilder::li(int rd, int64_t value) {
 void ProgramBuilder::addi(int rd, int rs, int64_t imm) {
   emit(Decoded{.opcode = Opcode::addi, .rd = rd, .rs = rs, .imm = imm});
 }
+void ProgramBuilder::ld(int rd, Addr sram) {
+  emit(Decoded{.opcode = Opcode::ld, .rd = rd, .rs = sram.reg, .imm = sram.offset});
+}
 void ProgramBuilder::alu(Opcode op, int rd, int rs, int rt) {
   emit(Decoded{.opcode = op, .rd = rd, .rs = rs, .rt = rt});
 }

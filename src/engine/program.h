@@ -71,6 +71,7 @@ class ProgramBuilder {
   void mark(int64_t id);
   void li(int rd, int64_t value);
   void addi(int rd, int rs, int64_t imm);
+  void ld(int rd, Addr sram);  // rd = u32 at SRAM sram (waits for in-flight writers)
   void alu(Opcode op, int rd, int rs, int rt);
   void jmp(Label target);
   void loop(int counter_reg, Label body, uint16_t stream_mask = 0);

@@ -278,6 +278,7 @@ OpPlan plan_op(const ChipConfig& chip, const EngineState& state, const Decoded& 
     case Opcode::min:
     case Opcode::max:
     case Opcode::div:
+    case Opcode::ld:
     case Opcode::jmp:
     case Opcode::jmp_rel:
     case Opcode::jmp_reg:

@@ -1,12 +1,13 @@
 // The fast LINEAR kernel (exec/fast_linear.h) against the reference run_linear_reference, for every stored
 // dtype with a fast path (F32, F16, BF16, Q4_0, Q4_1, Q8_0) and every numerics format kept packed, on the
-// GEMV (n < kGemmMinTokens) and GEMM paths, at every SIMD level this CPU has, with row counts that leave a
-// partial 64-row panel and depths that leave partial vectors. Tolerance (documented in fast_linear.h): |fast
-// - ref|
-// <= 1e-5 * sum_k |x_k w_k| + 1e-6: reassociation only. Packed numerics weights equal the same values stored
-// as fp32 bit for bit on both paths.
+// GEMV (n < kGemmMinTokens) and GEMM paths, at every SIMD level this CPU has, with both activation modes,
+// with row counts that leave a partial 64-row panel and depths that leave partial vectors. Tolerance
+// (fast_linear.h): |fast - ref| <= 1e-5 * sum_k |x_k w_k| + 1e-6 (reassociation), plus, where the GEMV
+// rounds activations to int8 blocks, sum_k |w_k| * amax(x block of k) / 254. With exact activations packed
+// numerics weights equal the same values stored as fp32 bit for bit on both paths.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -71,26 +72,47 @@ model::Weights make_weight(DType dtype) {
   return weights;
 }
 
-// Fast vs reference on one weight; returns the worst |diff| / bound seen.
+// The most int8 block rounding can move sum_k x_k w_k (weights w of one row).
+double activation_rounding_bound(const float* x, const float* w, int64_t in) {
+  double bound = 0.0;
+  for (int64_t b = 0; b < in / simd::kQ8Block; ++b) {
+    double amax = 0.0, weight_sum = 0.0;
+    for (int64_t k = b * simd::kQ8Block; k < (b + 1) * simd::kQ8Block; ++k) {
+      amax = std::max(amax, static_cast<double>(std::fabs(x[k])));
+      weight_sum += std::fabs(w[k]);
+    }
+    bound += weight_sum * amax / 254.0 * 1.001;
+  }
+  return bound;
+}
+
+// Fast vs reference on one weight, for each activation mode.
 void expect_close(const model::TensorView& weight, const simd::SimdKernels& kernels, int threads,
                   const std::string& label) {
-  const int64_t in = weight.row_elements();
-  ThreadPool pool(threads);
-  std::vector<float> decoded(static_cast<size_t>(in));
-  for (int64_t n : {1, 3, 4, 13}) {
-    const std::vector<float> x = random_values(static_cast<size_t>(n * in), 3 + n);
-    const std::vector<float> bias = random_values(kOut, 5);
-    std::vector<float> fast(static_cast<size_t>(n * kOut)), ref(fast.size());
-    linear_fast(weight, bias.data(), x.data(), n, fast.data(), pool, kernels);
-    linear_rows(weight, bias.data(), x.data(), n, ref.data(), 0, kOut);
-    for (int64_t r = 0; r < kOut; ++r) {
-      const float* w = weight_row(weight, r, decoded.data());
-      for (int64_t t = 0; t < n; ++t) {
-        double magnitude = std::fabs(bias[static_cast<size_t>(r)]);
-        for (int64_t k = 0; k < in; ++k) magnitude += std::fabs(x[static_cast<size_t>(t * in + k)] * w[k]);
-        const size_t i = static_cast<size_t>(t * kOut + r);
-        ASSERT_NEAR(fast[i], ref[i], 1e-5 * magnitude + 1e-6)
-            << label << " level " << kernels.name << " n=" << n << " row " << r << " token " << t;
+  for (Activations activations : {Activations::kInt8Blocks, Activations::kFp32}) {
+    SCOPED_TRACE(activations == Activations::kFp32 ? "fp32 activations" : "int8 activations");
+    const int64_t in = weight.row_elements();
+    ThreadPool pool(threads);
+    std::vector<float> decoded(static_cast<size_t>(in));
+    for (int64_t n : {1, 3, 4, 13}) {
+      const std::vector<float> x = random_values(static_cast<size_t>(n * in), 3 + n);
+      const std::vector<float> bias = random_values(kOut, 5);
+      std::vector<float> fast(static_cast<size_t>(n * kOut)), ref(fast.size());
+      linear_fast(weight, bias.data(), x.data(), n, fast.data(), pool, kernels, activations);
+      linear_rows(weight, bias.data(), x.data(), n, ref.data(), 0, kOut);
+      for (int64_t r = 0; r < kOut; ++r) {
+        const float* w = weight_row(weight, r, decoded.data());
+        for (int64_t t = 0; t < n; ++t) {
+          const float* xt = x.data() + t * in;
+          double magnitude = std::fabs(bias[static_cast<size_t>(r)]);
+          for (int64_t k = 0; k < in; ++k) magnitude += std::fabs(xt[k] * w[k]);
+          const bool rounded = activations == Activations::kInt8Blocks && n < kGemmMinTokens;
+          const double bound =
+              1e-5 * magnitude + 1e-6 + (rounded ? activation_rounding_bound(xt, w, in) : 0.0);
+          const size_t i = static_cast<size_t>(t * kOut + r);
+          ASSERT_NEAR(fast[i], ref[i], bound)
+              << label << " level " << kernels.name << " n=" << n << " row " << r << " token " << t;
+        }
       }
     }
   }
@@ -137,8 +159,8 @@ TEST(FastLinear, EveryNumericsFormatAgreesAndPackedEqualsDequantizedBitForBit) {
       for (int64_t n : {1, 9}) {
         const std::vector<float> x = random_values(static_cast<size_t>(n * in), 21);
         std::vector<float> a(static_cast<size_t>(n * kOut)), b(a.size());
-        linear_fast(weights.get("packed"), nullptr, x.data(), n, a.data(), pool, kernels);
-        linear_fast(weights.get("deq"), nullptr, x.data(), n, b.data(), pool, kernels);
+        linear_fast(weights.get("packed"), nullptr, x.data(), n, a.data(), pool, kernels, Activations::kFp32);
+        linear_fast(weights.get("deq"), nullptr, x.data(), n, b.data(), pool, kernels, Activations::kFp32);
         EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)))
             << row.name << " in=" << in << " n=" << n;
       }
@@ -165,7 +187,7 @@ TEST(FastLinear, ExactLevelsFusedDotsEqualDecodeThenDot) {
           const auto* halves = reinterpret_cast<const uint16_t*>(row);
           fused = (dtype == DType::BF16 ? kernels->dot_bf16 : kernels->dot_f16)(halves, x.data(), kIn);
         } else {
-          fused = simd::fused_dot(*kernels, dtype)(row, x.data(), kIn / 32);
+          fused = simd::fused_dot(*kernels, dtype)(row, x.data(), kIn / 32, 0.0f);
         }
         const float unfused = kernels->dot_f32(x.data(), weight_row(w, r, decoded.data()), kIn);
         ASSERT_EQ(fused, unfused) << dtype_info(dtype).name << " row " << r;

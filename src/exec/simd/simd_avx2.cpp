@@ -1,7 +1,8 @@
-// AVX2 + FMA level of simd_kernels.h: 8 fp32 lanes. The fp32 dot, bf16/f16 dots and the GEMM micro-kernel
-// (3 tokens x 32 rows, 12 accumulators of the 16 ymm registers, run on each half of a 64-row panel).
-// Quantized GGUF rows are not fused at this level: they are decoded a row at a time (fast_decode.h) and
-// dotted with dot_f32.
+// AVX2 + FMA level of simd_kernels.h: 8 fp32 lanes. The fp32 dot, bf16/f16 dots, the GEMM micro-kernel
+// (3 tokens x 32 rows, 12 accumulators of the 16 ymm registers, run on each half of a 64-row panel) and the
+// integer dots of q4_0 / q4_1 / q8_0 with int8 activations (vpmaddubsw + vpmaddwd, one 32-block per step).
+// Without int8 activations, quantized rows are decoded a row at a time (fast_decode.h) and dotted with
+// dot_f32; numerics formats likewise.
 #include <cstring>
 
 #include "exec/simd/simd_kernels.h"
@@ -59,6 +60,76 @@ XPUSIM_AVX2 float dot_f16(const uint16_t* row, const float* x, int64_t n) {
   float tail = 0.0f;
   for (; i < n; ++i) tail += _cvtsh_ss(row[i]) * x[i];
   return reduce(acc) + tail;
+}
+
+FusedDot no_numerics_dot(numerics::Format) { return nullptr; }
+
+XPUSIM_AVX2 inline float half_at(const uint8_t* p) {
+  uint16_t bits;
+  std::memcpy(&bits, p, sizeof bits);
+  return _cvtsh_ss(bits);
+}
+
+// 16 nibble bytes as 32 unsigned bytes: low nibbles (elements 0..15), then high nibbles.
+XPUSIM_AVX2 inline __m256i nibbles32(const uint8_t* bytes) {
+  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes));
+  const __m128i mask = _mm_set1_epi8(0x0F);
+  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), mask), _mm_and_si128(raw, mask));
+}
+
+// Pairs of u8 x s8 products summed to int32 (8 lanes). vpmaddubsw saturates at int16: callers keep each
+// pair sum below 2^15 (nibbles: 2 x 15 x 127; q8_0 uses |w| <= 128 with the sign moved onto q).
+XPUSIM_AVX2 inline __m256i sum_products(__m256i unsigned_bytes, __m256i signed_bytes) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(unsigned_bytes, signed_bytes), _mm256_set1_epi16(1));
+}
+
+// The 32 activation codes of ggml 4-bit block b (Q8Order::kNibbleQuads): elements 0..15, then 16..31.
+XPUSIM_AVX2 inline __m256i nibble_block_q(const Q8Activations& x, int64_t b) {
+  if ((b / 4) * 4 + 4 <= x.blocks) {
+    const int8_t* low = x.q.data() + 128 * (b / 4) + 16 * (b % 4);
+    return _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(low + 64)),
+                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(low)));
+  }
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + 32 * b));
+}
+
+XPUSIM_AVX2 float q8_dot_q4_0(const uint8_t* row, const Q8Activations& x, float) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < x.blocks; ++b, row += 18) {
+    const __m256i q = nibble_block_q(x, b);
+    // (n - 8) q = n q + 8 (-q): both pair sums stay within int16 (3810 + 2032).
+    const __m256i pairs = _mm256_add_epi16(
+        _mm256_maddubs_epi16(nibbles32(row + 2), q),
+        _mm256_maddubs_epi16(_mm256_set1_epi8(8), _mm256_sub_epi8(_mm256_setzero_si256(), q)));
+    const __m256i sums = _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums),
+                          _mm256_set1_ps(half_at(row) * x.scale[static_cast<size_t>(b)]), acc);
+  }
+  return reduce(acc);
+}
+
+XPUSIM_AVX2 float q8_dot_q4_1(const uint8_t* row, const Q8Activations& x, float) {
+  __m256 acc = _mm256_setzero_ps();
+  float min_total = 0.0f;
+  for (int64_t b = 0; b < x.blocks; ++b, row += 20) {
+    const __m256i sums = sum_products(nibbles32(row + 4), nibble_block_q(x, b));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums),
+                          _mm256_set1_ps(half_at(row) * x.scale[static_cast<size_t>(b)]), acc);
+    min_total += half_at(row + 2) * x.sum[static_cast<size_t>(b)];
+  }
+  return reduce(acc) + min_total;
+}
+
+XPUSIM_AVX2 float q8_dot_q8_0(const uint8_t* row, const Q8Activations& x, float) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < x.blocks; ++b, row += 34) {
+    const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2));
+    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + 32 * b));
+    const __m256i sums = sum_products(_mm256_abs_epi8(w), _mm256_sign_epi8(q, w));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums),
+                          _mm256_set1_ps(half_at(row) * x.scale[static_cast<size_t>(b)]), acc);
+  }
+  return reduce(acc);
 }
 
 XPUSIM_AVX2 float fma_burst(int64_t iterations) {
@@ -152,8 +223,9 @@ constexpr SimdKernels kAvx2 = {.name = "avx2",
                                .dot_q4_0 = nullptr,
                                .dot_q4_1 = nullptr,
                                .dot_q8_0 = nullptr,
-                               .dot_ue_4bit = nullptr,
-                               .dot_mxfp4 = nullptr,
+                               .numerics_dot = no_numerics_dot,
+                               .q8_dots = {q8_dot_q4_0, q8_dot_q4_1, q8_dot_q8_0, nullptr, nullptr, nullptr},
+                               .quantize_q8 = simd::quantize_q8,
                                .dot_bf16 = dot_bf16,
                                .dot_f16 = dot_f16,
                                .fma_burst = fma_burst,

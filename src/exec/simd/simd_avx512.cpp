@@ -1,41 +1,28 @@
-// AVX-512 level of simd_kernels.h (F/BW/VL/DQ + FMA + F16C): 16 fp32 lanes, quantized rows decoded in
+// AVX-512 level of simd_kernels.h (F/BW/VL/DQ + FMA + F16C): 16 fp32 lanes, GGUF quantized rows decoded in
 // registers (nibbles / bytes widened to int32 and converted), a 6-token x 64-row GEMM micro-kernel holding
-// 24 accumulators in registers. Every function carries the target attribute, so the file builds with the
+// 24 accumulators in registers, the level's tables. Numerics formats: simd_avx512_numerics.cpp; integer
+// dots (VNNI): simd_avx512_q8.cpp. Every function carries the target attribute, so the file builds with the
 // baseline flags and runs only after the dispatcher saw the features.
 #include "exec/simd/simd_kernels.h"
 #include "numerics/decode.h"
 #include "numerics/scalar_codecs.h"
 
+#include "exec/simd/avx512_common.h"
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-// GCC 12's AVX-512 headers self-initialize "undefined" vectors (__m512 __Y = __Y), which -Wuninitialized
-// flags once inlined into target-attribute functions: a known false positive of the headers.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-
 #include <cmath>
-#include <cstring>
-
-#define XPUSIM_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
 
 namespace xpusim::exec::simd {
 namespace {
 
+using avx512::dot_blocks_exact;
+using avx512::dot_exact;
+using avx512::half_at;
+using avx512::tail_mask;
+
 constexpr int64_t kQK = 32;
 
-XPUSIM_AVX512 inline float half_at(const uint8_t* p) {
-  uint16_t bits;
-  std::memcpy(&bits, p, sizeof bits);
-  return _cvtsh_ss(bits);
-}
-
-XPUSIM_AVX512 inline __mmask16 tail_mask(int64_t lanes) {
-  return static_cast<__mmask16>(lanes >= 16 ? 0xFFFF : (1u << lanes) - 1u);
-}
-
-// Loaders of 16 weights as fp32 (full or masked), for the one dot loop below.
+// Loaders of 16 weights as fp32 (full or masked), for dot_exact.
 struct F32Loader {
   XPUSIM_AVX512 static __m512 load(const void* p, int64_t i) {
     return _mm512_loadu_ps(static_cast<const float*>(p) + i);
@@ -57,27 +44,6 @@ struct F16Loader {
   }
   XPUSIM_AVX512 static __m512 load(const void* p, int64_t i) { return load_masked(p, i, 0xFFFF); }
 };
-
-// The dot of every row kind at this level: four accumulators over 64-element chunks, a masked tail in 16-lane
-// steps into acc0, one fixed reduction. Weights convert to fp32 exactly (bf16, f16), so a bf16 / f16 row
-// gives exactly decode + dot_f32.
-template <typename Loader>
-XPUSIM_AVX512 inline float dot_exact(const float* x, const void* w, int64_t n) {
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(),
-         acc3 = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), Loader::load(w, i), acc0);
-    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), Loader::load(w, i + 16), acc1);
-    acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 32), Loader::load(w, i + 32), acc2);
-    acc3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 48), Loader::load(w, i + 48), acc3);
-  }
-  for (; i < n; i += 16) {
-    const __mmask16 m = tail_mask(n - i);
-    acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i), Loader::load_masked(w, i, m), acc0);
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
-}
 
 XPUSIM_AVX512 float dot_f32(const float* a, const float* b, int64_t n) {
   return dot_exact<F32Loader>(a, b, n);
@@ -132,96 +98,15 @@ XPUSIM_AVX512 inline void q8_0_block(const uint8_t* block, __m512& lo, __m512& h
       d);
 }
 
-template <int kBlockBytes, void (*kDecode)(const uint8_t*, __m512&, __m512&)>
-XPUSIM_AVX512 inline float dot_blocks_exact(const uint8_t* row, const float* x, int64_t blocks) {
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(),
-         acc3 = _mm512_setzero_ps();
-  int64_t b = 0;
-  for (; b + 2 <= blocks; b += 2, row += 2 * kBlockBytes, x += 2 * kQK) {
-    __m512 w0, w1, w2, w3;
-    kDecode(row, w0, w1);
-    kDecode(row + kBlockBytes, w2, w3);
-    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(x), w0, acc0);
-    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 16), w1, acc1);
-    acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 32), w2, acc2);
-    acc3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 48), w3, acc3);
-  }
-  if (b < blocks) {
-    __m512 w0, w1;
-    kDecode(row, w0, w1);
-    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(x), w0, acc0);
-    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 16), w1, acc0);
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
-}
-
-XPUSIM_AVX512 float dot_q4_0(const uint8_t* row, const float* x, int64_t blocks) {
+XPUSIM_AVX512 float dot_q4_0(const uint8_t* row, const float* x, int64_t blocks, float) {
   return dot_blocks_exact<18, q4_0_block>(row, x, blocks);
 }
 
-XPUSIM_AVX512 float dot_q4_1(const uint8_t* row, const float* x, int64_t blocks) {
+XPUSIM_AVX512 float dot_q4_1(const uint8_t* row, const float* x, int64_t blocks, float) {
   return dot_blocks_exact<20, q4_1_block>(row, x, blocks);
 }
 
-// Numerics 4-bit blocks: element 2i is the low nibble of byte i. 16 bytes widen to 16 int32; the low and
-// high nibbles look up the block's 16-value table (even and odd elements), then two two-source permutes
-// interleave them back into elements 0..15 and 16..31.
-XPUSIM_AVX512 inline void interleaved_nibbles(const uint8_t* bytes, __m512 table, __m512& first,
-                                              __m512& second) {
-  const __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes)));
-  const __m512 even = _mm512_permutexvar_ps(q, table);
-  const __m512 odd = _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), table);
-  const __m512i low_half = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-  const __m512i high_half = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-  first = _mm512_permutex2var_ps(even, low_half, odd);
-  second = _mm512_permutex2var_ps(even, high_half, odd);
-}
-
-// f32 -> bf16 -> f32 with round-to-nearest-even (numerics' to_bf16 for finite values and infinities).
-XPUSIM_AVX512 inline __m512 round_to_bf16(__m512 v) {
-  const __m512i bits = _mm512_castps_si512(v);
-  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
-  const __m512i rounded = _mm512_add_epi32(_mm512_add_epi32(bits, _mm512_set1_epi32(0x7FFF)), odd);
-  return _mm512_castsi512_ps(_mm512_and_si512(rounded, _mm512_set1_epi32(static_cast<int>(0xFFFF0000u))));
-}
-
-// ue-int4 / ue-fp4 / ue-if4 (ue_formats.cpp): bf16 scale; its sign picks INT4 levels (n ^ 8) - 8 or E2M1;
-// value = to_bf16(level * |scale|). One block = 64 values = one 64-element chunk of the dot order.
-XPUSIM_AVX512 float dot_ue_4bit(const uint8_t* row, const float* x, int64_t blocks) {
-  const __m512 int_levels = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
-  const __m512 fp4_levels = _mm512_loadu_ps(numerics::kE2M1Values.data());
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(),
-         acc3 = _mm512_setzero_ps();
-  for (int64_t b = 0; b < blocks; ++b, row += 34, x += 64) {
-    uint16_t scale_bits;
-    std::memcpy(&scale_bits, row, 2);
-    const __m512 levels = (scale_bits & 0x8000u) ? int_levels : fp4_levels;
-    const __m512 magnitude =
-        _mm512_set1_ps(numerics::bf16_to_f32(static_cast<uint16_t>(scale_bits & 0x7FFFu)));
-    const __m512 table = round_to_bf16(_mm512_mul_ps(levels, magnitude));
-    __m512 w0, w1, w2, w3;
-    interleaved_nibbles(row + 2, table, w0, w1);
-    interleaved_nibbles(row + 18, table, w2, w3);
-    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(x), w0, acc0);
-    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 16), w1, acc1);
-    acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 32), w2, acc2);
-    acc3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 48), w3, acc3);
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
-}
-
-// mxfp4 (mx_formats.cpp): E8M0 scale byte, value = E2M1(nibble) * 2^(e - 127).
-XPUSIM_AVX512 inline void mxfp4_block(const uint8_t* block, __m512& lo, __m512& hi) {
-  const __m512 table = _mm512_mul_ps(_mm512_loadu_ps(numerics::kE2M1Values.data()),
-                                     _mm512_set1_ps(numerics::decode_e8m0(block[0])));
-  interleaved_nibbles(block + 1, table, lo, hi);
-}
-
-XPUSIM_AVX512 float dot_mxfp4(const uint8_t* row, const float* x, int64_t blocks) {
-  return dot_blocks_exact<17, mxfp4_block>(row, x, blocks);
-}
-
-XPUSIM_AVX512 float dot_q8_0(const uint8_t* row, const float* x, int64_t blocks) {
+XPUSIM_AVX512 float dot_q8_0(const uint8_t* row, const float* x, int64_t blocks, float) {
   return dot_blocks_exact<34, q8_0_block>(row, x, blocks);
 }
 
@@ -426,6 +311,7 @@ XPUSIM_AVX512 void gemm_panel(const float* x, int64_t ldx, int64_t tokens, const
   }
 }
 
+// Without VNNI (+ VBMI) the level has no integer dots (quantized rows take the exact fp32 fused dots).
 constexpr SimdKernels kAvx512 = {.name = "avx512",
                                  .vector_floats = 16,
                                  .exact_dots = true,
@@ -433,8 +319,9 @@ constexpr SimdKernels kAvx512 = {.name = "avx512",
                                  .dot_q4_0 = dot_q4_0,
                                  .dot_q4_1 = dot_q4_1,
                                  .dot_q8_0 = dot_q8_0,
-                                 .dot_ue_4bit = dot_ue_4bit,
-                                 .dot_mxfp4 = dot_mxfp4,
+                                 .numerics_dot = avx512::numerics_dot,
+                                 .q8_dots = {},
+                                 .quantize_q8 = simd::quantize_q8,
                                  .dot_bf16 = dot_bf16,
                                  .dot_f16 = dot_f16,
                                  .fma_burst = fma_burst,
@@ -444,6 +331,27 @@ constexpr SimdKernels kAvx512 = {.name = "avx512",
                                  .axpy = axpy,
                                  .gemm_panel = gemm_panel};
 
+constexpr SimdKernels kAvx512Vnni = {
+    .name = "avx512",
+    .vector_floats = 16,
+    .exact_dots = true,
+    .dot_f32 = dot_f32,
+    .dot_q4_0 = dot_q4_0,
+    .dot_q4_1 = dot_q4_1,
+    .dot_q8_0 = dot_q8_0,
+    .numerics_dot = avx512::numerics_dot,
+    .q8_dots = {avx512::q8_dot_q4_0, avx512::q8_dot_q4_1, avx512::q8_dot_q8_0, avx512::q8_dot_mxfp4,
+                avx512::q8_dot_nvfp4, avx512::q8_dot_ue_4bit},
+    .quantize_q8 = avx512::quantize_q8,
+    .dot_bf16 = dot_bf16,
+    .dot_f16 = dot_f16,
+    .fma_burst = fma_burst,
+    .widen_bf16 = widen_bf16,
+    .transpose16 = transpose16,
+    .attend_keys = attend_keys,
+    .axpy = axpy,
+    .gemm_panel = gemm_panel};
+
 }  // namespace
 
 const SimdKernels* simd_kernels_avx512() {
@@ -451,7 +359,9 @@ const SimdKernels* simd_kernels_avx512() {
   const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                   __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
                   __builtin_cpu_supports("fma");
-  return ok ? &kAvx512 : nullptr;
+  if (!ok) return nullptr;
+  const bool integer_dots = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi");
+  return integer_dots ? &kAvx512Vnni : &kAvx512;
 }
 
 }  // namespace xpusim::exec::simd

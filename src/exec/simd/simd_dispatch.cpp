@@ -58,15 +58,8 @@ FusedDot fused_dot_numerics(const SimdKernels& kernels, numerics::Format format)
       return kernels.dot_q4_0;
     case numerics::Format::Q8_0:
       return kernels.dot_q8_0;
-    case numerics::Format::UE_INT4:
-    case numerics::Format::UE_FP4:
-    case numerics::Format::UE_IF4:
-      return kernels.dot_ue_4bit;
-    case numerics::Format::MXFP4:
-    case numerics::Format::MXFP4_CEIL:
-      return kernels.dot_mxfp4;
     default:
-      return nullptr;
+      return kernels.numerics_dot(format);
   }
 }
 

@@ -5,6 +5,7 @@
 #include "exec/kernels.h"
 #include "exec/simd/simd_kernels.h"
 #include "numerics/decode.h"
+#include "numerics/scalar_codecs.h"
 
 namespace xpusim::exec::simd {
 namespace {
@@ -18,7 +19,7 @@ float half_at(const uint8_t* p) {
 }
 
 // Quantized dots: per block sum(q * x) times the scale (+ min * sum(x) for q4_1).
-float dot_q4_0(const uint8_t* row, const float* x, int64_t blocks) {
+float dot_q4_0(const uint8_t* row, const float* x, int64_t blocks, float) {
   float total = 0.0f;
   for (int64_t b = 0; b < blocks; ++b, row += 18, x += kQK) {
     float acc = 0.0f;
@@ -31,7 +32,7 @@ float dot_q4_0(const uint8_t* row, const float* x, int64_t blocks) {
   return total;
 }
 
-float dot_q4_1(const uint8_t* row, const float* x, int64_t blocks) {
+float dot_q4_1(const uint8_t* row, const float* x, int64_t blocks, float) {
   float total = 0.0f;
   for (int64_t b = 0; b < blocks; ++b, row += 20, x += kQK) {
     float acc = 0.0f, x_sum = 0.0f;
@@ -44,7 +45,7 @@ float dot_q4_1(const uint8_t* row, const float* x, int64_t blocks) {
   return total;
 }
 
-float dot_q8_0(const uint8_t* row, const float* x, int64_t blocks) {
+float dot_q8_0(const uint8_t* row, const float* x, int64_t blocks, float) {
   float total = 0.0f;
   for (int64_t b = 0; b < blocks; ++b, row += 34, x += kQK) {
     float acc = 0.0f;
@@ -53,6 +54,109 @@ float dot_q8_0(const uint8_t* row, const float* x, int64_t blocks) {
   }
   return total;
 }
+
+// Integer dots (the definition the SIMD levels are tested against): per 32-block an exact int32 sum of weight
+// code x activation code, times the fp32 scales; offset terms ("-8", q4_1's min) from x.sum. The activation
+// of element j is looked up through q8_position, so any Q8Order works here.
+int8_t q_at(const Q8Activations& x, int64_t b, int64_t j, Q8Order order) {
+  return x.q[static_cast<size_t>(q8_position(b, j, x.blocks, order))];
+}
+
+// Nibble of element j of a ggml 4-bit block (j < 16: low nibble of byte j, else high nibble of byte j - 16).
+int ggml_nibble(const uint8_t* bytes, int64_t j) { return j < 16 ? (bytes[j] & 0x0F) : (bytes[j - 16] >> 4); }
+// Nibble of element j of an interleaved block (element 2i in the low nibble of byte i).
+int interleaved_nibble(const uint8_t* bytes, int64_t j) { return (bytes[j / 2] >> (4 * (j % 2))) & 0x0F; }
+
+float q8_dot_q4_0(const uint8_t* row, const Q8Activations& x, float) {
+  float total = 0.0f;
+  for (int64_t b = 0; b < x.blocks; ++b, row += 18) {
+    int sum = 0;
+    for (int64_t j = 0; j < kQK; ++j)
+      sum += (ggml_nibble(row + 2, j) - 8) * q_at(x, b, j, Q8Order::kNibbleQuads);
+    total += half_at(row) * x.scale[static_cast<size_t>(b)] * static_cast<float>(sum);
+  }
+  return total;
+}
+
+float q8_dot_q4_1(const uint8_t* row, const Q8Activations& x, float) {
+  float total = 0.0f;
+  for (int64_t b = 0; b < x.blocks; ++b, row += 20) {
+    int sum = 0;
+    for (int64_t j = 0; j < kQK; ++j) sum += ggml_nibble(row + 4, j) * q_at(x, b, j, Q8Order::kNibbleQuads);
+    total += half_at(row) * x.scale[static_cast<size_t>(b)] * static_cast<float>(sum) +
+             half_at(row + 2) * x.sum[static_cast<size_t>(b)];
+  }
+  return total;
+}
+
+float q8_dot_q8_0(const uint8_t* row, const Q8Activations& x, float) {
+  float total = 0.0f;
+  for (int64_t b = 0; b < x.blocks; ++b, row += 34) {
+    int sum = 0;
+    for (int64_t j = 0; j < kQK; ++j)
+      sum += static_cast<int8_t>(row[2 + j]) * q_at(x, b, j, Q8Order::kElements);
+    total += half_at(row) * x.scale[static_cast<size_t>(b)] * static_cast<float>(sum);
+  }
+  return total;
+}
+
+// E2M1 values times 2: integers, so the 4-bit float formats dot exactly in int32 too.
+constexpr int kE2M1Doubled[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+float q8_dot_mxfp4(const uint8_t* row, const Q8Activations& x, float) {
+  float total = 0.0f;
+  for (int64_t b = 0; b < x.blocks; ++b, row += 17) {
+    int sum = 0;
+    for (int64_t j = 0; j < kQK; ++j)
+      sum += kE2M1Doubled[interleaved_nibble(row + 1, j)] * q_at(x, b, j, Q8Order::kEvenThenOddQuads);
+    total += 0.5f * numerics::decode_e8m0(row[0]) * x.scale[static_cast<size_t>(b)] * static_cast<float>(sum);
+  }
+  return total;
+}
+
+// nvfp4 / nvfp4-4o6: two 16-blocks (E4M3 scale byte + 8 nibble bytes) per activation block.
+float q8_dot_nvfp4(const uint8_t* row, const Q8Activations& x, float tensor_factor) {
+  const auto& e4m3 = numerics::e4m3_decode_table();
+  float total = 0.0f;
+  for (int64_t b = 0; b < x.blocks; ++b) {
+    float block_total = 0.0f;
+    for (int64_t half = 0; half < 2; ++half, row += 9) {
+      int sum = 0;
+      for (int64_t j = 0; j < 16; ++j)
+        sum += kE2M1Doubled[interleaved_nibble(row + 1, j)] *
+               q_at(x, b, 16 * half + j, Q8Order::kEvenThenOddQuads);
+      block_total += e4m3[row[0]] * static_cast<float>(sum);
+    }
+    total += 0.5f * tensor_factor * x.scale[static_cast<size_t>(b)] * block_total;
+  }
+  return total;
+}
+
+// ue-int4 / ue-fp4 / ue-if4: 64-value blocks (bf16 scale, 32 interleaved nibble bytes) = two activation
+// blocks; levels (n ^ 8) - 8 (scale sign set) or 2 E2M1 times |scale| (/ 2).
+float q8_dot_ue_4bit(const uint8_t* row, const Q8Activations& x, float) {
+  float total = 0.0f;
+  for (int64_t b = 0; b + 1 < x.blocks; b += 2, row += 34) {
+    uint16_t scale_bits;
+    std::memcpy(&scale_bits, row, 2);
+    const bool is_int = (scale_bits & 0x8000u) != 0;
+    const float magnitude = numerics::bf16_to_f32(static_cast<uint16_t>(scale_bits & 0x7FFFu));
+    float block_total = 0.0f;
+    for (int64_t half = 0; half < 2; ++half) {
+      int sum = 0;
+      for (int64_t j = 0; j < kQK; ++j) {
+        const int n = interleaved_nibble(row + 2 + 16 * half, j);
+        const int level = is_int ? static_cast<int>(static_cast<unsigned>(n) ^ 8u) - 8 : kE2M1Doubled[n];
+        sum += level * q_at(x, b + half, j, Q8Order::kEvenThenOddQuads);
+      }
+      block_total += x.scale[static_cast<size_t>(b + half)] * static_cast<float>(sum);
+    }
+    total += (is_int ? magnitude : 0.5f * magnitude) * block_total;
+  }
+  return total;
+}
+
+FusedDot numerics_dot(numerics::Format) { return nullptr; }
 
 float dot_bf16(const uint16_t* row, const float* x, int64_t n) {
   float acc = 0.0f;
@@ -115,8 +219,9 @@ constexpr SimdKernels kGeneric = {
     .dot_q4_0 = dot_q4_0,
     .dot_q4_1 = dot_q4_1,
     .dot_q8_0 = dot_q8_0,
-    .dot_ue_4bit = nullptr,
-    .dot_mxfp4 = nullptr,
+    .numerics_dot = numerics_dot,
+    .q8_dots = {q8_dot_q4_0, q8_dot_q4_1, q8_dot_q8_0, q8_dot_mxfp4, q8_dot_nvfp4, q8_dot_ue_4bit},
+    .quantize_q8 = simd::quantize_q8,
     .dot_bf16 = dot_bf16,
     .dot_f16 = dot_f16,
     .fma_burst = fma_burst,

@@ -1,22 +1,33 @@
 // SIMD building blocks of the fast host kernels, chosen once per process by CPU features (runtime dispatch):
-// AVX-512 (F/BW/VL + FMA + F16C), AVX2 + FMA, or portable C++. Each level is one file compiled with target
-// attributes (simd_avx512.cpp, simd_avx2.cpp, simd_generic.cpp), so the binary runs on any x86-64 (and builds
-// elsewhere: only the generic level exists there). XPUSIM_SIMD=generic|avx2|avx512 in the environment caps
-// the level (tests compare levels; a level the CPU lacks is never chosen).
-// Owns: the fp32 dot, dots of a quantized weight row decoded in registers (q4_0, q4_1, q8_0, bf16, f16), and
-// the GEMM micro-kernel over a packed weight panel. Non-goals: threading and tiling (fast_linear.cpp), other
-// block formats (they are decoded a row at a time by numerics and use dot_f32 / the panel GEMM).
-// Summation order: within one level, dot_f32 of a decoded row is the same for every weight source (F32 or any
-// format decoded to fp32), so packed and dequantized-at-load weights give identical results. Fused dots
-// (dot_q4_0 ...) differ from decode + dot_f32 by rounding only, or not at all where exact_q_dots
-// (tests/exec/fast_linear_test.cpp).
+// AVX-512 (F/BW/VL + FMA + F16C; VNNI + VBMI for the integer dots), AVX2 + FMA, or portable C++. Each level
+// is one or more files compiled with target attributes (simd_avx512*.cpp, simd_avx2.cpp, simd_generic.cpp),
+// so the binary runs on any x86-64 (and builds elsewhere: only the generic level exists there).
+// XPUSIM_SIMD=generic|avx2|avx512 in the environment caps the level (tests compare levels; a level the CPU
+// lacks is never chosen).
+//
+// Owns: the fp32 dot; dots of a quantized weight row decoded in registers ("fused": GGUF q4_0 / q4_1 / q8_0,
+// bf16, f16 and the numerics formats of numerics_dot); integer dots of block-format rows with activations
+// quantized to int8 blocks (Q8Activations: llama.cpp's scheme); the GEMM micro-kernel over a packed panel.
+// Non-goals: threading and tiling (fast_linear.cpp), formats without a dot here (decoded a row at a time by
+// numerics, then dot_f32 / the panel GEMM).
+//
+// Summation order: within one level, dot_f32 of a decoded row is the same for every weight source (F32 or
+// any format decoded to fp32), so packed and dequantized-at-load weights give identical results. Fused dots
+// (dot_q4_0 ..., numerics_dot) differ from decode + dot_f32 by rounding only, or not at all where exact_dots
+// (tests/exec/fast_linear_test.cpp). Integer dots are NOT exact: the activations are rounded to int8 per
+// 32-block (|x - x'| <= amax of the block / 254), so |integer dot - exact dot| <= sum_k |w_k| * amax(block of
+// k) / 254 plus fp32 rounding of the per-block sums (tests/exec/q8_dot_test.cpp checks that bound at every
+// level, and every level against the generic definition).
+//
 // HOWTO add a level: a file simd_<level>.cpp defining `const SimdKernels* simd_kernels_<level>()` (nullptr
-// when the CPU lacks it), its entry in simd_dispatch.cpp; HOWTO add a fused type: a member here, filled by
-// every level (nullptr = not fused; callers fall back to decode + dot_f32).
+// when the CPU lacks it), its entry in simd_dispatch.cpp. A fused type: a member here (or a case of the
+// level's numerics_dot), filled by every level (nullptr = not fused; callers fall back to decode + dot_f32).
+// An integer dot: a Q8Kind, its case in q8_target(), a function per level (generic first).
 #pragma once
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "core/dtype.h"
 #include "numerics/format_table.h"
@@ -29,8 +40,42 @@ constexpr int64_t kPanelRows = 64;
 // Independent FMA chains of fma_burst: enough to cover FMA latency x pipes on current cores.
 constexpr int kFmaBurstChains = 12;
 
-// Dot of one quantized row (`blocks` blocks of 32 elements, ggml layout) with x[32 * blocks].
-using FusedDot = float (*)(const uint8_t* row, const float* x, int64_t blocks);
+// Dot of one quantized row (`blocks` blocks of the format, whole blocks only) with x[elements]. tensor_amax:
+// the per-tensor scale of numerics formats that have one (ignored by the others).
+using FusedDot = float (*)(const uint8_t* row, const float* x, int64_t blocks, float tensor_amax);
+
+// Activations quantized for the integer dots, one token: blocks of kQ8Block values, q = round(x / d) with
+// d = amax(block) / 127 (so |q| <= 127), scale[b] = d, sum[b] = d * sum(q of block b) (the "-8" / min terms
+// of offset formats). The order of q follows the weight format's nibble layout (Q8Order, q8_position), so
+// the kernels load weight nibbles without shuffling them into element order.
+constexpr int64_t kQ8Block = 32;
+enum class Q8Order : uint8_t {
+  kElements,     // element order (q8_0)
+  kNibbleQuads,  // ggml 4-bit (q4_0, q4_1): per 4 blocks, the low halves (elements 0..15) of the 4 blocks,
+                 // then their high halves; a last partial group of blocks in element order
+  kEvenThenOddQuads,  // formats with element 2i in the low nibble of byte i (mxfp4, nvfp4, ue-* 4-bit): per 4
+                      // blocks the even elements of the 4 blocks, then their odd ones; each block of a last
+                      // partial group: its even elements, then its odd ones
+};
+struct Q8Activations {
+  std::vector<int8_t> q;
+  std::vector<float> scale, sum;
+  int64_t blocks = 0;
+};
+// Where element j (< kQ8Block) of block b of a `blocks`-block vector sits in Q8Activations::q.
+int64_t q8_position(int64_t b, int64_t j, int64_t blocks, Q8Order order);
+// n must be a multiple of kQ8Block. Portable: the definition; a level's SimdKernels::quantize_q8 gives the
+// same bytes (tests/exec/q8_dot_test.cpp). Returns false (out unspecified) if x holds NaN or Inf: those must
+// reach the output, so the caller takes the fp32 path.
+bool quantize_q8(const float* x, int64_t n, Q8Order order, Q8Activations& out);
+
+// Weight kinds with integer dots.
+// kUe4bit (ue-int4 / ue-fp4 / ue-if4) is the one kind whose integer dot also skips a weight rounding: the
+// format decodes to to_bf16(level x |scale|), the dot uses level x |scale| (<= 2^-9 relative per weight).
+enum class Q8Kind : uint8_t { kQ4_0, kQ4_1, kQ8_0, kMxfp4, kNvfp4, kUe4bit, kNone };
+// Dot of one weight row (x.blocks 32-value blocks of it) with x. tensor_factor: the per-tensor factor of
+// formats with a tensor scale (Q8Target), else 1.
+using Q8Dot = float (*)(const uint8_t* row, const Q8Activations& x, float tensor_factor);
 
 struct SimdKernels {
   std::string_view name;  // "avx512", "avx2", "generic"
@@ -41,9 +86,12 @@ struct SimdKernels {
   bool exact_dots;
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   FusedDot dot_q4_0, dot_q4_1, dot_q8_0;
-  // Numerics 4-bit formats (element 2i in the low nibble of byte i), exact like the q dots; `blocks` counts
-  // the format's blocks: ue-int4 / ue-fp4 / ue-if4 (64 values, bf16 scale) and mxfp4 (32 values, E8M0).
-  FusedDot dot_ue_4bit, dot_mxfp4;
+  // The fused dot of numerics-packed rows of `format`, or nullptr; exact like the q dots where exact_dots.
+  FusedDot (*numerics_dot)(numerics::Format format);
+  // Integer dots by Q8Kind (nullptr: none at this level), and the activation quantizer they take (equal to
+  // quantize_q8 byte for byte).
+  Q8Dot q8_dots[static_cast<int>(Q8Kind::kNone)];
+  bool (*quantize_q8)(const float* x, int64_t n, Q8Order order, Q8Activations& out);
   // bf16 / f16 rows: `n` elements (any n).
   float (*dot_bf16)(const uint16_t* row, const float* x, int64_t n);
   float (*dot_f16)(const uint16_t* row, const float* x, int64_t n);
@@ -77,6 +125,18 @@ FusedDot fused_dot(const SimdKernels& kernels, DType dtype);
 // The fused dot for numerics-packed rows of `format` (q4_0 / q8_0 share ggml's layout), or nullptr unless the
 // level's dots are exact. (bf16 / fp16 rows: use dot_bf16 / dot_f16 when exact_dots.)
 FusedDot fused_dot_numerics(const SimdKernels& kernels, numerics::Format format);
+
+// The integer-dot kind of a stored dtype / numerics format and its activation order; kNone if it has none.
+struct Q8Target {
+  Q8Kind kind = Q8Kind::kNone;
+  Q8Order order = Q8Order::kElements;
+  float tensor_divisor = 1.0f;  // tensor_factor = tensor_amax / tensor_divisor (nvfp4 family)
+  int64_t row_multiple = 32;    // the integer dot needs rows of a multiple of this many values
+};
+Q8Target q8_target(DType dtype);
+Q8Target q8_target(numerics::Format format);
+// The level's integer dot for `kind`, or nullptr.
+Q8Dot q8_dot(const SimdKernels& kernels, Q8Kind kind);
 
 // Per-level tables (simd_<level>.cpp). nullptr when the CPU or the build lacks the level.
 const SimdKernels* simd_kernels_avx512();

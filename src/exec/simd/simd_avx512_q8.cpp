@@ -1,0 +1,472 @@
+// AVX-512 VNNI integer dots (simd_kernels.h: Q8Dot): weight codes as unsigned bytes times int8 activations
+// with vpdpbusd, 64 values per instruction, one fp32 FMA per 64 or 128 values with the per-block scales
+// (weight scale x activation scale, spread over the block's int32 lanes). Signed weight codes are made
+// unsigned by an offset o (q8_0: code ^ 0x80 = value + 128; E2M1 x 2 + 12) taken back exactly in int32 by a
+// second vpdpbusd of o with -q (|q| <= 127, so -q fits); q4_0's "-8" is taken back in fp32 with the block
+// sums (8 d_w d_x sum q). The int32 sums are exact: only the activation rounding and the fp32 scale
+// products differ from the fp32 dots (tolerance: simd_kernels.h).
+// q4_0 / q4_1 go four blocks at a time: one two-source byte permute (VBMI) gathers their 4 x 16 nibble
+// bytes from 72 / 80 bytes of row, matching Q8Order::kNibbleQuads.
+#include "exec/simd/avx512_common.h"
+#include "numerics/scalar_codecs.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+
+namespace xpusim::exec::simd::avx512 {
+namespace {
+
+#define XPUSIM_Q8 XPUSIM_AVX512_VNNI
+
+// 16 nibble bytes of blocks a and b as unsigned bytes: lanes [a low nibbles, a high, b low, b high].
+XPUSIM_Q8 inline __m512i nibble_pair(const uint8_t* a, const uint8_t* b) {
+  const __m256i ab =
+      _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))),
+                              _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)), 1);
+  const __m512i both =
+      _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 1, 0, 1, 2, 3, 2, 3), _mm512_castsi256_si512(ab));
+  return _mm512_and_si512(_mm512_srlv_epi64(both, _mm512_setr_epi64(0, 0, 4, 4, 0, 0, 4, 4)),
+                          _mm512_set1_epi8(0x0F));
+}
+
+// Lanes 0..7 = v[0], lanes 8..15 = v[1].
+XPUSIM_Q8 inline __m512 spread_pair(__m128 v) {
+  return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
+                               _mm512_castps128_ps512(v));
+}
+// Lanes 4i..4i+3 = v[i].
+XPUSIM_Q8 inline __m512 spread_quad(__m128 v) {
+  return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3),
+                               _mm512_castps128_ps512(v));
+}
+
+// Two consecutive floats (one for a tail) as [p[0], p[1], 0, 0].
+template <bool kTail>
+XPUSIM_Q8 inline __m128 two_floats(const float* p) {
+  return _mm_maskz_loadu_ps(kTail ? 0x1 : 0x3, p);
+}
+
+// fp16 values at a and b as [f(a), f(b), 0, 0].
+XPUSIM_Q8 inline __m128 two_halves(const uint8_t* a, const uint8_t* b) {
+  uint16_t ha, hb;
+  std::memcpy(&ha, a, 2);
+  std::memcpy(&hb, b, 2);
+  return _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(ha | (static_cast<uint32_t>(hb) << 16))));
+}
+
+// acc += int32 sums x scale, only the first block's lanes for a tail.
+template <bool kTail>
+XPUSIM_Q8 inline __m512 accumulate(__m512i sums, __m512 scale, __m512 acc) {
+  return kTail ? _mm512_mask3_fmadd_ps(_mm512_cvtepi32_ps(sums), scale, acc, 0x00FF)
+               : _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), scale, acc);
+}
+
+template <bool kTail>
+XPUSIM_Q8 inline __m512i load_q(const int8_t* q) {
+  return kTail ? _mm512_maskz_loadu_epi8(0xFFFFFFFFull, q) : _mm512_loadu_si512(q);
+}
+
+// sum(w * q) - offset * sum(q) per 4-lane group.
+XPUSIM_Q8 inline __m512i offset_dot(__m512i w, __m512i q, char offset) {
+  const __m512i sums = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, q);
+  return _mm512_dpbusd_epi32(sums, _mm512_set1_epi8(offset), _mm512_sub_epi8(_mm512_setzero_si512(), q));
+}
+
+// Four ggml 4-bit blocks (kBytes each, kHead bytes of fp16 scales first): the int32 sums of nibble x q
+// (lanes 4i..4i+3: block i) and the blocks' fp16 head values [d0..d3] (and [m0..m3] for q4_1) as fp32.
+template <int kBytes, int kHead>
+XPUSIM_Q8 inline __m512i nibble_quad(const uint8_t* row, const int8_t* q, __m256& heads) {
+  const __m512i first = _mm512_loadu_si512(row);
+  const __m512i second = _mm512_maskz_loadu_epi8((1ull << (4 * kBytes - 64)) - 1, row + 64);
+  alignas(64) static constexpr auto kIndex = [] {
+    struct Index {
+      uint8_t bytes[64];
+    } index{};
+    for (int i = 0; i < 4; ++i)
+      for (int k = 0; k < 16; ++k) index.bytes[16 * i + k] = static_cast<uint8_t>(kBytes * i + kHead + k);
+    return index;
+  }();
+  alignas(64) static constexpr auto kHeadIndex = [] {
+    struct Index {
+      uint8_t bytes[64];
+    } index{};
+    for (int h = 0; h < kHead / 2; ++h)
+      for (int i = 0; i < 4; ++i) {
+        index.bytes[8 * h + 2 * i] = static_cast<uint8_t>(kBytes * i + 2 * h);
+        index.bytes[8 * h + 2 * i + 1] = static_cast<uint8_t>(kBytes * i + 2 * h + 1);
+      }
+    return index;
+  }();
+  const __m512i nibbles = _mm512_permutex2var_epi8(first, _mm512_load_si512(kIndex.bytes), second);
+  const __m512i low = _mm512_and_si512(nibbles, _mm512_set1_epi8(0x0F));
+  const __m512i high = _mm512_and_si512(_mm512_srli_epi16(nibbles, 4), _mm512_set1_epi8(0x0F));
+  const __m512i sums =
+      _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), low, _mm512_loadu_si512(q)), high,
+                          _mm512_loadu_si512(q + 64));
+  heads = _mm256_cvtph_ps(
+      _mm512_castsi512_si128(_mm512_permutexvar_epi8(_mm512_load_si512(kHeadIndex.bytes), first)));
+  return sums;
+}
+
+// q4_0 (18-byte blocks: fp16 d, 16 nibble bytes; value (n - 8) d) and q4_1 (20 bytes: fp16 d, fp16 m;
+// value n d + m): d d_x sum(n q) per block, plus per block -8 d (d_x sum q) or m (d_x sum q).
+template <bool kQ4_1>
+XPUSIM_Q8 float q4_dot(const uint8_t* row, const Q8Activations& x) {
+  constexpr int kBytes = kQ4_1 ? 20 : 18, kHead = kQ4_1 ? 4 : 2;
+  const int8_t* q = x.q.data();
+  const float* scale = x.scale.data();
+  const float* sum = x.sum.data();
+  __m512 acc = _mm512_setzero_ps();
+  __m128 offset_acc = _mm_setzero_ps();
+  int64_t b = 0;
+  for (; b + 4 <= x.blocks; b += 4, row += 4 * kBytes, q += 128) {
+    __m256 heads;
+    const __m512i sums = nibble_quad<kBytes, kHead>(row, q, heads);
+    const __m128 d = _mm256_castps256_ps128(heads);
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), spread_quad(_mm_mul_ps(d, _mm_loadu_ps(scale + b))), acc);
+    offset_acc = _mm_fmadd_ps(kQ4_1 ? _mm256_extractf128_ps(heads, 1) : d, _mm_loadu_ps(sum + b), offset_acc);
+  }
+  // The last 1..3 blocks (element order): two at a time, then one.
+  for (; b < x.blocks; b += 2, row += 2 * kBytes, q += 64) {
+    const bool tail = b + 1 == x.blocks;
+    const uint8_t* next = tail ? row : row + kBytes;
+    const __m512i codes = tail ? _mm512_maskz_loadu_epi8(0xFFFFFFFFull, q) : _mm512_loadu_si512(q);
+    const __m512i sums =
+        _mm512_dpbusd_epi32(_mm512_setzero_si512(), nibble_pair(row + kHead, next + kHead), codes);
+    const __m128 d = two_halves(row, next);
+    const __m128 x_scale = tail ? two_floats<true>(scale + b) : two_floats<false>(scale + b);
+    const __m128 x_sum = tail ? two_floats<true>(sum + b) : two_floats<false>(sum + b);
+    const __m128 scales = _mm_mul_ps(d, x_scale);
+    acc = tail ? accumulate<true>(sums, spread_pair(scales), acc)
+               : accumulate<false>(sums, spread_pair(scales), acc);
+    offset_acc = _mm_fmadd_ps(kQ4_1 ? two_halves(row + 2, next + 2) : d, x_sum, offset_acc);
+  }
+  const __m128 pairs = _mm_add_ps(offset_acc, _mm_movehl_ps(offset_acc, offset_acc));
+  const float offsets = _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs)));
+  return _mm512_reduce_add_ps(acc) + (kQ4_1 ? offsets : -8.0f * offsets);
+}
+
+// q8_0: fp16 d, 32 int8 codes; code ^ 0x80 = value + 128.
+template <bool kTail>
+XPUSIM_Q8 inline __m512 q8_0_pair(const uint8_t* row, const int8_t* q, const float* scale, __m512 acc) {
+  const uint8_t* b = kTail ? row : row + 34;
+  const __m512i codes = _mm512_inserti64x4(
+      _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2))),
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2)), 1);
+  const __m512i sums = offset_dot(_mm512_xor_si512(codes, _mm512_set1_epi8(static_cast<char>(0x80))),
+                                  load_q<kTail>(q), static_cast<char>(0x80));
+  const __m128 scales = _mm_mul_ps(two_halves(row, b), two_floats<kTail>(scale));
+  return accumulate<kTail>(sums, spread_pair(scales), acc);
+}
+
+// E2M1 x 2 + 12 as unsigned bytes (vpshufb table, per 128-bit lane).
+XPUSIM_Q8 inline __m512i e2m1_offset_table() {
+  return _mm512_broadcast_i32x4(_mm_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0));
+}
+
+// mxfp4: E8M0 scale byte, 16 interleaved nibble bytes (activations in the tail order of
+// Q8Order::kEvenThenOddQuads); value = E2M1 * 2^(e - 127) = (2 E2M1) * 2^(e - 128).
+template <bool kTail>
+XPUSIM_Q8 inline __m512 mxfp4_pair(const uint8_t* row, const int8_t* q, const float* scale, __m512 acc) {
+  const uint8_t* b = kTail ? row : row + 17;
+  const __m512i w = _mm512_shuffle_epi8(e2m1_offset_table(), nibble_pair(row + 1, b + 1));
+  const __m512i sums = offset_dot(w, load_q<kTail>(q), 12);
+  const __m128 weight_scales = _mm_setr_ps(0.5f * e8m0_value(row[0]), 0.5f * e8m0_value(b[0]), 0.0f, 0.0f);
+  const __m128 scales = _mm_mul_ps(weight_scales, two_floats<kTail>(scale));
+  return accumulate<kTail>(sums, spread_pair(scales), acc);
+}
+
+// 2^(e - 127) of four E8M0 codes (int32 lanes), as e8m0_value: 0 -> 2^-127, 0xFF -> NaN.
+XPUSIM_Q8 inline __m128 e8m0_values4(__m128i codes) {
+  __m128i bits = _mm_slli_epi32(codes, 23);
+  bits =
+      _mm_mask_mov_epi32(bits, _mm_cmpeq_epi32_mask(codes, _mm_setzero_si128()), _mm_set1_epi32(0x00400000));
+  bits =
+      _mm_mask_mov_epi32(bits, _mm_cmpeq_epi32_mask(codes, _mm_set1_epi32(0xFF)), _mm_set1_epi32(0x7FC00000));
+  return _mm_castsi128_ps(bits);
+}
+
+// mxfp4, four blocks (68 bytes) per step (Q8Order::kEvenThenOddQuads): one vpermt2b gathers the 4 x 16
+// nibble bytes, a vpermb the 4 scale bytes. Per block 0.5 s d_x sum((2 E2M1 + 12) q) - 6 s (d_x sum q).
+XPUSIM_Q8 float mxfp4_dot(const uint8_t* row, const Q8Activations& x) {
+  alignas(64) static constexpr auto kIndex = [] {
+    struct Index {
+      uint8_t bytes[64];
+    } index{};
+    for (int i = 0; i < 4; ++i)
+      for (int k = 0; k < 16; ++k) index.bytes[16 * i + k] = static_cast<uint8_t>(17 * i + 1 + k);
+    return index;
+  }();
+  const __m512i scale_index = _mm512_setr_epi32(0, 17, 34, 51, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  const int8_t* q = x.q.data();
+  const float* scale = x.scale.data();
+  const float* sum = x.sum.data();
+  __m512 acc = _mm512_setzero_ps();
+  __m128 offset_acc = _mm_setzero_ps();
+  int64_t b = 0;
+  for (; b + 4 <= x.blocks; b += 4, row += 68, q += 128) {
+    const __m512i first = _mm512_loadu_si512(row);
+    const __m512i second = _mm512_maskz_loadu_epi8(0xF, row + 64);
+    const __m512i nibbles = _mm512_permutex2var_epi8(first, _mm512_load_si512(kIndex.bytes), second);
+    const __m512i low =
+        _mm512_shuffle_epi8(e2m1_offset_table(), _mm512_and_si512(nibbles, _mm512_set1_epi8(0x0F)));
+    const __m512i high = _mm512_shuffle_epi8(
+        e2m1_offset_table(), _mm512_and_si512(_mm512_srli_epi16(nibbles, 4), _mm512_set1_epi8(0x0F)));
+    const __m512i sums =
+        _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), low, _mm512_loadu_si512(q)), high,
+                            _mm512_loadu_si512(q + 64));
+    const __m128 block_scales =
+        e8m0_values4(_mm512_castsi512_si128(_mm512_maskz_permutexvar_epi8(0x1111, scale_index, first)));
+    acc = _mm512_fmadd_ps(
+        _mm512_cvtepi32_ps(sums),
+        spread_quad(_mm_mul_ps(_mm_mul_ps(block_scales, _mm_set1_ps(0.5f)), _mm_loadu_ps(scale + b))), acc);
+    offset_acc = _mm_fmadd_ps(block_scales, _mm_loadu_ps(sum + b), offset_acc);
+  }
+  // The last 1..3 blocks (each its even elements, then its odd ones): two at a time, then one.
+  for (; b < x.blocks; b += 2, row += 34, q += 64) {
+    if (b + 1 == x.blocks) {
+      acc = mxfp4_pair<true>(row, q, scale + b, acc);
+    } else {
+      acc = mxfp4_pair<false>(row, q, scale + b, acc);
+    }
+  }
+  const __m128 pairs = _mm_add_ps(offset_acc, _mm_movehl_ps(offset_acc, offset_acc));
+  return _mm512_reduce_add_ps(acc) - 6.0f * _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs)));
+}
+
+// nvfp4 family (E4M3 scale byte + 8 interleaved nibble bytes per 16 values; Q8Order::kEvenThenOddQuads,
+// whose 32-value order puts the even elements of a block's two 16-halves first). Per 128 values (8 blocks,
+// 72 bytes): one vpermt2b gathers the 8 x 8 nibble bytes, int32 lane l sums block l / 2, the scale bytes are
+// gathered by vpermb and decoded by a gather from numerics' E4M3 table. The E2M1 offset (12) is taken back in
+// int32 (the activation sums are per 32 values, the scales per 16).
+XPUSIM_Q8 inline __m512 nvfp4_octet(const uint8_t* row, const int8_t* q, const float* scale, __m512 acc,
+                                    float tensor_factor, const float* e4m3) {
+  alignas(64) static constexpr auto kIndex = [] {
+    struct Index {
+      uint8_t bytes[64];
+    } index{};
+    for (int i = 0; i < 8; ++i)
+      for (int k = 0; k < 8; ++k) index.bytes[8 * i + k] = static_cast<uint8_t>(9 * i + 1 + k);
+    return index;
+  }();
+  const __m512i first = _mm512_loadu_si512(row);
+  const __m512i second = _mm512_maskz_loadu_epi8(0xFF, row + 64);
+  const __m512i nibbles = _mm512_permutex2var_epi8(first, _mm512_load_si512(kIndex.bytes), second);
+  const __m512i low =
+      _mm512_shuffle_epi8(e2m1_offset_table(), _mm512_and_si512(nibbles, _mm512_set1_epi8(0x0F)));
+  const __m512i high = _mm512_shuffle_epi8(
+      e2m1_offset_table(), _mm512_and_si512(_mm512_srli_epi16(nibbles, 4), _mm512_set1_epi8(0x0F)));
+  const __m512i q_low = _mm512_loadu_si512(q), q_high = _mm512_loadu_si512(q + 64);
+  __m512i sums = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), low, q_low), high, q_high);
+  const __m512i twelve = _mm512_set1_epi8(12), zero = _mm512_setzero_si512();
+  sums = _mm512_dpbusd_epi32(sums, twelve, _mm512_sub_epi8(zero, q_low));
+  sums = _mm512_dpbusd_epi32(sums, twelve, _mm512_sub_epi8(zero, q_high));
+  const __m512i scale_index = _mm512_setr_epi32(0, 9, 18, 27, 36, 45, 54, 63, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m256i codes = _mm512_castsi512_si256(_mm512_maskz_permutexvar_epi8(0x11111111, scale_index, first));
+  const __m256 block_scales = _mm256_i32gather_ps(e4m3, codes, 4);
+  const __m256 activation = _mm256_mul_ps(_mm256_permutexvar_ps(_mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3),
+                                                                _mm256_castps128_ps256(_mm_loadu_ps(scale))),
+                                          _mm256_set1_ps(0.5f * tensor_factor));
+  const __m512 lanes =
+      _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7),
+                            _mm512_castps256_ps512(_mm256_mul_ps(block_scales, activation)));
+  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), lanes, acc);
+}
+
+// The last 1..3 activation blocks of an nvfp4 row, two at a time (4 blocks of 16, 36 bytes): 128-bit lane 0
+// holds the low nibbles (even elements) of 16-blocks 0 and 1, lane 1 their high nibbles, lanes 2-3 the same
+// for blocks 2 and 3 (the tail order of Q8Order::kEvenThenOddQuads).
+template <bool kTail>
+XPUSIM_Q8 inline __m512 nvfp4_pair(const uint8_t* row, const int8_t* q, const float* scale, __m512 acc,
+                                   float tensor_factor, const float* e4m3) {
+  const __m512i bytes = _mm512_maskz_loadu_epi8(kTail ? 0x3FFFFull : 0xFFFFFFFFFull, row);
+  alignas(64) static constexpr uint8_t kNibbleIndex[64] = {
+      1,  2,  3,  4,  5,  6,  7,  8,  10, 11, 12, 13, 14, 15, 16, 17, 1,  2,  3,  4,  5,  6,
+      7,  8,  10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 21, 22, 23, 24, 25, 26, 28, 29, 30, 31,
+      32, 33, 34, 35, 19, 20, 21, 22, 23, 24, 25, 26, 28, 29, 30, 31, 32, 33, 34, 35};
+  const __m512i nibbles =
+      _mm512_and_si512(_mm512_srlv_epi64(_mm512_permutexvar_epi8(_mm512_load_si512(kNibbleIndex), bytes),
+                                         _mm512_setr_epi64(0, 0, 4, 4, 0, 0, 4, 4)),
+                       _mm512_set1_epi8(0x0F));
+  const __m512i sums = offset_dot(_mm512_shuffle_epi8(e2m1_offset_table(), nibbles), load_q<kTail>(q), 12);
+  const __m512i scale_index = _mm512_setr_epi32(0, 9, 18, 27, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m128i codes = _mm512_castsi512_si128(_mm512_maskz_permutexvar_epi8(0x1111, scale_index, bytes));
+  const __m128 block_scales = _mm_i32gather_ps(e4m3, codes, 4);
+  const __m128 activation = _mm_mul_ps(_mm_permute_ps(two_floats<kTail>(scale), 0x50),  // [a, a, b, b]
+                                       _mm_set1_ps(0.5f * tensor_factor));
+  // int32 lane l belongs to 16-block (l / 2) % 2 + 2 (l / 8).
+  const __m512 lanes =
+      _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 3, 3, 2, 2, 3, 3),
+                            _mm512_castps128_ps512(_mm_mul_ps(block_scales, activation)));
+  return accumulate<kTail>(sums, lanes, acc);
+}
+
+// The pair-at-a-time loop (two accumulators over four blocks), a last odd block as a tail.
+template <int kBytesPerBlock, typename Pair>
+XPUSIM_Q8 inline float pair_loop(const uint8_t* row, const Q8Activations& x, Pair pair) {
+  const int8_t* q = x.q.data();
+  const float* scale = x.scale.data();
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  int64_t b = 0;
+  for (; b + 4 <= x.blocks; b += 4, row += 4 * kBytesPerBlock, q += 128, scale += 4) {
+    acc0 = pair(std::false_type{}, row, q, scale, acc0);
+    acc1 = pair(std::false_type{}, row + 2 * kBytesPerBlock, q + 64, scale + 2, acc1);
+  }
+  if (b + 2 <= x.blocks) {
+    acc0 = pair(std::false_type{}, row, q, scale, acc0);
+    b += 2, row += 2 * kBytesPerBlock, q += 64, scale += 2;
+  }
+  if (b < x.blocks) acc1 = pair(std::true_type{}, row, q, scale, acc1);
+  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
+
+}  // namespace
+
+// quantize_q8 (simd_q8.cpp) in registers, the same operations in the same order per value: amax, d =
+// amax / 127, 1 / d, x * (1 / d) rounded to nearest-even (cvtps2dq under the default rounding mode, as
+// nearbyint), so the bytes are identical.
+XPUSIM_Q8 bool quantize_q8(const float* x, int64_t n, Q8Order order, Q8Activations& out) {
+  out.blocks = n / kQ8Block;
+  out.q.resize(static_cast<size_t>(out.blocks * kQ8Block));
+  out.scale.resize(static_cast<size_t>(out.blocks));
+  out.sum.resize(static_cast<size_t>(out.blocks));
+  const __m512 magnitude_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
+  // Byte permutations of one 32-block in element order into the interleaved orders.
+  const __m256i even_odd32 = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 1, 3,
+                                              5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  for (int64_t b = 0; b < out.blocks; ++b) {
+    const __m512 low = _mm512_loadu_ps(x + 32 * b), high = _mm512_loadu_ps(x + 32 * b + 16);
+    // NaN (quiet / signalling) or +-Inf anywhere: refuse, as quantize_q8.
+    if (_mm512_fpclass_ps_mask(low, 0x99) | _mm512_fpclass_ps_mask(high, 0x99)) return false;
+    const float amax = _mm512_reduce_max_ps(
+        _mm512_max_ps(_mm512_and_ps(low, magnitude_mask), _mm512_and_ps(high, magnitude_mask)));
+    const float d = amax / 127.0f;
+    const float inverse = d >= 0x1p-126f ? 1.0f / d : 0.0f;  // a subnormal d would overflow 1 / d: zeros
+    const __m512i q_low = _mm512_cvtps_epi32(_mm512_mul_ps(low, _mm512_set1_ps(inverse)));
+    const __m512i q_high = _mm512_cvtps_epi32(_mm512_mul_ps(high, _mm512_set1_ps(inverse)));
+    out.scale[static_cast<size_t>(b)] = d;
+    out.sum[static_cast<size_t>(b)] =
+        d * static_cast<float>(_mm512_reduce_add_epi32(_mm512_add_epi32(q_low, q_high)));
+    const __m128i bytes_low = _mm512_cvtsepi32_epi8(q_low), bytes_high = _mm512_cvtsepi32_epi8(q_high);
+    int8_t* q = out.q.data();
+    const bool whole_group = (b / 4) * 4 + 4 <= out.blocks;
+    if (order == Q8Order::kNibbleQuads && whole_group) {
+      int8_t* group = q + 128 * (b / 4) + 16 * (b % 4);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(group), bytes_low);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(group + 64), bytes_high);
+      continue;
+    }
+    __m256i block = _mm256_inserti128_si256(_mm256_castsi128_si256(bytes_low), bytes_high, 1);
+    if (order == Q8Order::kEvenThenOddQuads) block = _mm256_permutexvar_epi8(even_odd32, block);
+    if (order == Q8Order::kEvenThenOddQuads && whole_group) {
+      int8_t* group = q + 128 * (b / 4) + 16 * (b % 4);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(group), _mm256_castsi256_si128(block));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(group + 64), _mm256_extracti128_si256(block, 1));
+      continue;
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + 32 * b), block);
+  }
+  return true;
+}
+
+XPUSIM_Q8 float q8_dot_q4_0(const uint8_t* row, const Q8Activations& x, float) {
+  return q4_dot<false>(row, x);
+}
+
+XPUSIM_Q8 float q8_dot_q4_1(const uint8_t* row, const Q8Activations& x, float) {
+  return q4_dot<true>(row, x);
+}
+
+XPUSIM_Q8 float q8_dot_q8_0(const uint8_t* row, const Q8Activations& x, float) {
+  return pair_loop<34>(row, x,
+                       [](auto tail, const uint8_t* r, const int8_t* q, const float* s, __m512 acc)
+                           XPUSIM_Q8 { return q8_0_pair<decltype(tail)::value>(r, q, s, acc); });
+}
+
+XPUSIM_Q8 float q8_dot_mxfp4(const uint8_t* row, const Q8Activations& x, float) { return mxfp4_dot(row, x); }
+
+XPUSIM_Q8 float q8_dot_nvfp4(const uint8_t* row, const Q8Activations& x, float tensor_factor) {
+  const float* e4m3 = numerics::e4m3_decode_table().data();
+  const int8_t* q = x.q.data();
+  const float* scale = x.scale.data();
+  __m512 acc = _mm512_setzero_ps();
+  int64_t b = 0;
+  for (; b + 4 <= x.blocks; b += 4, row += 72, q += 128)
+    acc = nvfp4_octet(row, q, scale + b, acc, tensor_factor, e4m3);
+  if (b + 2 <= x.blocks) {
+    acc = nvfp4_pair<false>(row, q, scale + b, acc, tensor_factor, e4m3);
+    b += 2, row += 36, q += 64;
+  }
+  if (b < x.blocks) acc = nvfp4_pair<true>(row, q, scale + b, acc, tensor_factor, e4m3);
+  return _mm512_reduce_add_ps(acc);
+}
+
+// ue-int4 / ue-fp4 / ue-if4: 64-value blocks (bf16 scale + 32 interleaved nibble bytes, 34 bytes) = two
+// activation blocks each (Q8Order::kEvenThenOddQuads); two blocks (68 bytes) per step as mxfp4's four. The
+// scale's sign picks INT4 levels (+ 12: (n ^ 8) + 4, weight scale |s|) or 2 E2M1 + 12 (|s| / 2), per pair of
+// 128-bit lanes.
+XPUSIM_Q8 float q8_dot_ue_4bit(const uint8_t* row, const Q8Activations& x, float) {
+  alignas(64) static constexpr auto kIndex = [] {
+    struct Index {
+      uint8_t bytes[64];
+    } index{};
+    for (int i = 0; i < 4; ++i)
+      for (int k = 0; k < 16; ++k)
+        index.bytes[16 * i + k] = static_cast<uint8_t>(34 * (i / 2) + 2 + 16 * (i % 2) + k);
+    return index;
+  }();
+  const __m512i int_table =
+      _mm512_broadcast_i32x4(_mm_setr_epi8(12, 13, 14, 15, 16, 17, 18, 19, 4, 5, 6, 7, 8, 9, 10, 11));
+  const __m512i fp_table = e2m1_offset_table();
+  const int8_t* q = x.q.data();
+  const float* scale = x.scale.data();
+  const float* sum = x.sum.data();
+  __m512 acc = _mm512_setzero_ps();
+  __m128 offset_acc = _mm_setzero_ps();
+  // Branch-free per block (ue-if4 picks INT or E2M1 block by block, unpredictably): the bf16 scale words
+  // of blocks a and b as [a, a, b, b] -> weight scales |s| (INT) or |s| / 2 (E2M1 doubled), and the INT
+  // blocks' 128-bit lanes.
+  const auto block_scales = [](const uint8_t* a, const uint8_t* b, __mmask8& int_lanes) XPUSIM_Q8 {
+    uint16_t bits_a, bits_b;
+    std::memcpy(&bits_a, a, 2);
+    std::memcpy(&bits_b, b, 2);
+    int_lanes = static_cast<__mmask8>((0x0F & -static_cast<int>(bits_a >> 15)) |
+                                      (0xF0 & -static_cast<int>(bits_b >> 15)));
+    const __m128i words = _mm_slli_epi32(_mm_setr_epi32(bits_a, bits_a, bits_b, bits_b), 16);
+    const __m128 magnitude = _mm_castsi128_ps(_mm_and_si128(words, _mm_set1_epi32(0x7FFF0000)));
+    return _mm_mul_ps(magnitude,
+                      _mm_blendv_ps(_mm_set1_ps(0.5f), _mm_set1_ps(1.0f), _mm_castsi128_ps(words)));
+  };
+  int64_t b = 0;
+  for (; b + 4 <= x.blocks; b += 4, row += 68, q += 128) {
+    const __m512i first = _mm512_loadu_si512(row);
+    const __m512i second = _mm512_maskz_loadu_epi8(0xF, row + 64);
+    const __m512i nibbles = _mm512_permutex2var_epi8(first, _mm512_load_si512(kIndex.bytes), second);
+    __mmask8 int_lanes;
+    const __m128 weight_scales = block_scales(row, row + 34, int_lanes);
+    const __m512i table = _mm512_mask_mov_epi64(fp_table, int_lanes, int_table);
+    const __m512i low = _mm512_shuffle_epi8(table, _mm512_and_si512(nibbles, _mm512_set1_epi8(0x0F)));
+    const __m512i high =
+        _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(nibbles, 4), _mm512_set1_epi8(0x0F)));
+    const __m512i sums =
+        _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), low, _mm512_loadu_si512(q)), high,
+                            _mm512_loadu_si512(q + 64));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums),
+                          spread_quad(_mm_mul_ps(weight_scales, _mm_loadu_ps(scale + b))), acc);
+    offset_acc = _mm_fmadd_ps(weight_scales, _mm_loadu_ps(sum + b), offset_acc);
+  }
+  if (b + 2 <= x.blocks) {  // a last 64-value block (tail order)
+    __mmask8 int_lanes;
+    const __m128 weight_scales = block_scales(row, row, int_lanes);  // [s, s, s, s]
+    const __m512i w = _mm512_shuffle_epi8(_mm512_mask_mov_epi64(fp_table, int_lanes, int_table),
+                                          nibble_pair(row + 2, row + 18));
+    const __m512i sums = offset_dot(w, _mm512_loadu_si512(q), 12);
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums),
+                          spread_pair(_mm_mul_ps(two_floats<false>(scale + b), weight_scales)), acc);
+  }
+  const __m128 pairs = _mm_add_ps(offset_acc, _mm_movehl_ps(offset_acc, offset_acc));
+  return _mm512_reduce_add_ps(acc) - 12.0f * _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs)));
+}
+
+}  // namespace xpusim::exec::simd::avx512
+
+#endif
