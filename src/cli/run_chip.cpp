@@ -10,11 +10,10 @@
 
 #include "chips/loader.h"
 #include "cli/quant_eval.h"
+#include "cli/run_engine.h"
 #include "cli/targets.h"
 #include "core/error.h"
 #include "exec/executor.h"
-#include "model/loader.h"
-#include "model/presets.h"
 #include "numerics/format_table.h"
 #include "report/table.h"
 #include "runtime/generate.h"
@@ -35,20 +34,6 @@ struct StepTotals {
   }
 };
 
-// A preset costed without values needs no weights: its exact config, no checkpoint.
-model::LoadedModel load_for_run(const ChipRunOptions& options) {
-  const auto preset = model::find_preset(options.model);
-  if (options.timing_only && preset && !model::find_cached_checkpoint(*preset)) {
-    model::LoadedModel loaded;
-    loaded.name = options.model;
-    loaded.config = preset->config;
-    loaded.synthetic = true;
-    loaded.source = "none (timing-only)";
-    return loaded;
-  }
-  return model::load_model(options.model);
-}
-
 }  // namespace
 
 void run_on_family_chip(const ChipRunOptions& options) {
@@ -58,7 +43,7 @@ void run_on_family_chip(const ChipRunOptions& options) {
   if (options.max_tokens < 1) fail("--max-tokens must be >= 1 (got {})", options.max_tokens);
   options.sampling.validate();
   const chips::ChipSpec chip = chips::load_chip(options.chip);
-  model::LoadedModel loaded = load_for_run(options);
+  model::LoadedModel loaded = load_model_for_simulation(options.model, options.timing_only);
   const std::unique_ptr<chips::CostModel> cost_model =
       make_target_cost_model(chip, loaded.config, options.precision);
   const chips::SystemPlan& plan = cost_model->plan();

@@ -57,6 +57,17 @@ void append_trace(nlohmann::json& events, const chips::StepCost& cost, double st
 
 }  // namespace
 
+model::LoadedModel load_model_for_simulation(const std::string& model_name, bool timing_only) {
+  const auto preset = model::find_preset(model_name);
+  if (!timing_only || !preset || model::find_cached_checkpoint(*preset)) return model::load_model(model_name);
+  model::LoadedModel loaded;
+  loaded.name = model_name;
+  loaded.config = preset->config;
+  loaded.synthetic = true;
+  loaded.source = "none (timing-only)";
+  return loaded;
+}
+
 void run_on_engine(const EngineRunOptions& options) {
   if (options.json && options.csv) fail("give either --json or --csv, not both");
   if (!options.prompt.empty() && !options.chat.empty()) fail("give either --prompt or --chat, not both");
@@ -74,17 +85,7 @@ void run_on_engine(const EngineRunOptions& options) {
                                "run");
   const size_t steps = static_cast<size_t>(options.max_tokens) + 1;  // compile + prefill, then tokens
   progress.update(0, steps, "loading " + options.model);
-  // Timing-only runs of a preset need no weights (1B-30B models are costed without materialising them).
-  model::LoadedModel loaded;
-  const auto preset = model::find_preset(options.model);
-  if (options.timing_only && preset && !model::find_cached_checkpoint(*preset)) {
-    loaded.name = options.model;
-    loaded.config = preset->config;
-    loaded.synthetic = true;
-    loaded.source = "none (timing-only)";
-  } else {
-    loaded = model::load_model(options.model);
-  }
+  const model::LoadedModel loaded = load_model_for_simulation(options.model, options.timing_only);
   const runtime::TextCodec codec = runtime::TextCodec::for_model(loaded);
   const std::vector<int32_t> prompt =
       options.chat.empty() ? codec.encode_prompt(options.prompt) : codec.encode_chat(options.chat);

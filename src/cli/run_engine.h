@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "model/loader.h"
 #include "runtime/sampler.h"
 
 namespace xpusim::cli {
@@ -27,5 +28,10 @@ struct EngineRunOptions {
 };
 
 void run_on_engine(const EngineRunOptions& options);
+
+// The model a simulated run needs: timing-only runs of a preset without its checkpoint on disk get the
+// preset's config and no weights (1B-30B models are costed without materialising them); everything else
+// loads.
+model::LoadedModel load_model_for_simulation(const std::string& model_name, bool timing_only);
 
 }  // namespace xpusim::cli

@@ -1,6 +1,10 @@
-// Tiny model configs of every family for the compiler tests (shapes small enough that compiling and
-// simulating a step takes milliseconds, but with GQA, several KV blocks and every family flag exercised).
+// Tiny model configs of every family for the compiler tests, and the logit correlation they check with
+// (shapes small enough that compiling and simulating a step takes milliseconds, but with GQA, several KV
+// blocks and every family flag exercised).
 #pragma once
+
+#include <cmath>
+#include <vector>
 
 #include "model/config.h"
 #include "model/presets.h"
@@ -30,6 +34,20 @@ inline model::ModelConfig tiny_config(model::Family family) {
     c.rope.original_max_positions = 64;
   }
   return c;
+}
+
+// Pearson correlation of two logit vectors (engine numerics against the fp32 host).
+inline double correlation(const std::vector<float>& a, const std::vector<float>& b) {
+  double ma = 0, mb = 0;
+  for (size_t i = 0; i < a.size(); ++i) ma += a[i], mb += b[i];
+  ma /= static_cast<double>(a.size()), mb /= static_cast<double>(b.size());
+  double sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
+  }
+  return sab / std::sqrt(saa * sbb);
 }
 
 }  // namespace xpusim::compiler::testing

@@ -16,20 +16,9 @@
 namespace xpusim::compiler {
 namespace {
 
-using testing::tiny_config;
+using testing::correlation;
 
-double correlation(const std::vector<float>& a, const std::vector<float>& b) {
-  double ma = 0, mb = 0;
-  for (size_t i = 0; i < a.size(); ++i) ma += a[i], mb += b[i];
-  ma /= static_cast<double>(a.size()), mb /= static_cast<double>(b.size());
-  double sab = 0, saa = 0, sbb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) * (a[i] - ma);
-    sbb += (b[i] - mb) * (b[i] - mb);
-  }
-  return sab / std::sqrt(saa * sbb);
-}
+using testing::tiny_config;
 
 void check_family(model::Family family, engine::WeightFormat format, double min_correlation) {
   SCOPED_TRACE(model::family_name(family));

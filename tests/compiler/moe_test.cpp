@@ -18,6 +18,8 @@
 namespace xpusim::compiler {
 namespace {
 
+using testing::correlation;
+
 model::ModelConfig tiny_moe(model::Family family) {
   model::ModelConfig c = testing::tiny_config(family);
   c.name = "tiny-moe";
@@ -27,19 +29,6 @@ model::ModelConfig tiny_moe(model::Family family) {
   c.norm_topk_prob = family == model::Family::QWEN3_MOE;
   c.tied_embeddings = false;
   return c;
-}
-
-double correlation(const std::vector<float>& a, const std::vector<float>& b) {
-  double ma = 0, mb = 0;
-  for (size_t i = 0; i < a.size(); ++i) ma += a[i], mb += b[i];
-  ma /= static_cast<double>(a.size()), mb /= static_cast<double>(b.size());
-  double sab = 0, saa = 0, sbb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) * (a[i] - ma);
-    sbb += (b[i] - mb) * (b[i] - mb);
-  }
-  return sab / std::sqrt(saa * sbb);
 }
 
 void check_decode(model::Family family) {
