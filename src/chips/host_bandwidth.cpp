@@ -5,10 +5,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <thread>
 #include <vector>
 
 #include "chips/host_detect_internal.h"
+#include "core/large_page_buffer.h"
 
 namespace xpusim::chips::detail {
 
@@ -50,8 +52,14 @@ BandwidthResult measure_read_bandwidth(int threads, int64_t llc_bytes, int64_t d
   const size_t per_thread = words / threads;
 
   const auto start = Clock::now();
-  std::unique_ptr<uint64_t[]> buffer(new (std::nothrow) uint64_t[words]);
-  if (!buffer) return result;  // not measured; the caller reports it and the file must give the value
+  // On huge pages, as the executor keeps its weights (core/large_page_buffer.h).
+  LargePageBuffer storage;
+  try {
+    storage = LargePageBuffer(words * sizeof(uint64_t));
+  } catch (const std::bad_alloc&) {
+    return result;  // not measured; the caller reports it and the file must give the value
+  }
+  uint64_t* buffer = reinterpret_cast<uint64_t*>(storage.data());
   // Non-zero writes from every thread: pages become real (never the shared zero page) and local to the
   // reader.
   run_on_threads(threads, [&](int t) {
@@ -63,7 +71,7 @@ BandwidthResult measure_read_bandwidth(int threads, int64_t llc_bytes, int64_t d
   int passes = 0;
   while (passes < 2 || (passes < 40 && Clock::now() - start < std::chrono::milliseconds(300))) {
     const auto pass_start = Clock::now();
-    run_on_threads(threads, [&](int t) { sinks[t] += sum_words(buffer.get() + t * per_thread, per_thread); });
+    run_on_threads(threads, [&](int t) { sinks[t] += sum_words(buffer + t * per_thread, per_thread); });
     best_seconds = std::min(best_seconds, std::chrono::duration<double>(Clock::now() - pass_start).count());
     ++passes;
   }

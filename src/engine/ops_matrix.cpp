@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "engine/block_formats.h"
@@ -23,9 +24,11 @@ void op_matmul(EngineState& state, const Decoded& d) {
   const uint64_t a_addr = state.address(d.a_reg, d.a_off);
   const uint64_t c_addr = state.address(d.c_reg, d.c_off);
   const uint64_t bias_addr = state.address(d.bias_reg, d.bias_off);
-  const simd::WeightStrip strip = simd::WeightStrip::make(
+  simd::WeightStrip strip = simd::WeightStrip::make(
       format, state.sram.data() + state.address(d.b_reg, d.b_off),
       format == WeightFormat::bf16 ? nullptr : state.sram.data() + state.address(d.s_reg, d.s_off), k);
+  strip.read_ahead = std::exchange(state.read_ahead, nullptr);  // one matmul prefetches a region once
+  strip.read_ahead_bytes = std::exchange(state.read_ahead_bytes, 0);
   thread_local std::vector<float> a, acc, bias;
   a.resize(m * k);  // A as bf19 multiply inputs (bf16 values are exact in bf19)
   for (size_t i = 0; i < m * k; ++i) a[i] = to_bf19(bf16_value(state.load_u16(a_addr + 2 * i)));

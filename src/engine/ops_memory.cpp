@@ -15,11 +15,18 @@ void DramImage::read(uint64_t address, void* dst, size_t bytes) const {
     if (it == m_pages.end())
       std::memset(out, 0, chunk);
     else
-      std::memcpy(out, it->second.get() + offset, chunk);
+      std::memcpy(out, it->second->data() + offset, chunk);
     out += chunk;
     address += chunk;
     bytes -= chunk;
   }
+}
+
+const uint8_t* DramImage::contiguous(uint64_t address, size_t bytes) const {
+  const uint64_t offset = address % kPageBytes;
+  if (offset + bytes > kPageBytes) return nullptr;
+  const auto it = m_pages.find(address / kPageBytes);
+  return it == m_pages.end() ? nullptr : reinterpret_cast<const uint8_t*>(it->second->data()) + offset;
 }
 
 void DramImage::write(uint64_t address, const void* src, size_t bytes) {
@@ -29,11 +36,8 @@ void DramImage::write(uint64_t address, const void* src, size_t bytes) {
     const uint64_t offset = address % kPageBytes;
     const size_t chunk = static_cast<size_t>(std::min<uint64_t>(bytes, kPageBytes - offset));
     auto& slot = m_pages[page];
-    if (!slot) {
-      slot = std::make_unique<uint8_t[]>(kPageBytes);
-      std::memset(slot.get(), 0, kPageBytes);
-    }
-    std::memcpy(slot.get() + offset, in, chunk);
+    if (!slot) slot = std::make_unique<LargePageBuffer>(kPageBytes);  // zero-filled
+    std::memcpy(slot->data() + offset, in, chunk);
     in += chunk;
     address += chunk;
     bytes -= chunk;
@@ -61,8 +65,17 @@ void dma_rows(EngineState& state, const Decoded& d, CopyRun copy) {
 
 }  // namespace
 
+// A contiguous load at least this large is taken for a weight strip whose successor follows it in DRAM.
+constexpr uint64_t kReadAheadMinBytes = 16 << 10;
+
 void op_dma_load(EngineState& state, const Decoded& d) {
   dma_rows(state, d, [&](uint64_t dram, uint8_t* sram, size_t n) { state.dram->read(dram, sram, n); });
+  const uint64_t total = static_cast<uint64_t>(d.rows) * static_cast<uint64_t>(d.row_bytes);
+  const bool contiguous = d.rows == 1 || stride_or(d.dram_stride, d.row_bytes) == d.row_bytes;
+  if (contiguous && total >= kReadAheadMinBytes) {
+    state.read_ahead = state.dram->contiguous(state.address(d.dram_reg, d.dram_off) + total, total);
+    state.read_ahead_bytes = state.read_ahead != nullptr ? total : 0;
+  }
 }
 
 void op_dma_store(EngineState& state, const Decoded& d) {

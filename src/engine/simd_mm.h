@@ -46,6 +46,11 @@ struct WeightStrip {
   const uint8_t* scales = nullptr;
   size_t scale_row_bytes = 0;
   const uint8_t* codebook = nullptr;
+  // Optional host-side hint, no effect on results: memory the caller will read next (the functional
+  // simulator's next weight strip in its DRAM image); kernels that stream may prefetch it a slice at a time
+  // while they compute, so its fetch overlaps their arithmetic.
+  const uint8_t* read_ahead = nullptr;
+  size_t read_ahead_bytes = 0;
   static WeightStrip make(WeightFormat format, const uint8_t* codes, const uint8_t* codebook_and_scales,
                           size_t k);
 };

@@ -204,14 +204,22 @@ XPUSIM_MM_AVX512 void decode_ue4(const WeightStrip& strip, size_t j0, size_t col
   }
 }
 
+// Lines [first, first + count) of the strip's read-ahead region, a few per block (see WeightStrip).
+struct ReadAheadSlice {
+  const uint8_t* base = nullptr;
+  size_t first = 0, count = 0, per_block = 0;
+};
+
 // One row of A (decode GEMV) over ue-int4/fp4/if4 weights, decode fused with accumulation: each 64-element
 // block of G groups of 16 rows is transposed into registers and its decoded values go straight into the
 // products, so no panel is written or read back. Per output the order is accumulate_rows' (product rounded,
 // sequential add, accumulator rounded after every add); the G groups are G independent chains, which hides
-// the add latency. The next block's scales are gathered before the current block is accumulated.
+// the add latency. The next block's scales are gathered before the current block is accumulated, and each
+// block prefetches its share of the strip's read-ahead region.
 template <size_t G, bool kRne>
 XPUSIM_MM_AVX512 void gemv_ue4_panel(const WeightStrip& strip, size_t j0, size_t cols, const float* a,
-                                     size_t k, const AccRounding& rounding, float* out) {
+                                     size_t k, const AccRounding& rounding, float* out,
+                                     ReadAheadSlice ahead) {
   const __m512 int_table = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
   const __m512 fp_table = _mm512_setr_ps(0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f, -0.0f, -0.5f, -1.0f,
                                          -1.5f, -2.0f, -3.0f, -4.0f, -6.0f);
@@ -232,6 +240,8 @@ XPUSIM_MM_AVX512 void gemv_ue4_panel(const WeightStrip& strip, size_t j0, size_t
   }
   const size_t blocks = k / 64;
   for (size_t b = 0; b < blocks; ++b) {
+    for (size_t line = b * ahead.per_block; line < std::min(ahead.count, (b + 1) * ahead.per_block); ++line)
+      _mm_prefetch(reinterpret_cast<const char*>(ahead.base + 64 * (ahead.first + line)), _MM_HINT_T0);
     for (size_t g = 0; g < G; ++g) select[g] = next_select[g], scale[g] = next_scale[g];
     if (b + 1 < blocks)
       for (size_t g = 0; g < G; ++g)
@@ -260,20 +270,26 @@ XPUSIM_MM_AVX512 void gemv_ue4_panel(const WeightStrip& strip, size_t j0, size_t
 template <bool kRne>
 XPUSIM_MM_AVX512 void gemv_ue4(const WeightStrip& strip, const float* a, size_t n, size_t k,
                                const AccRounding& rounding, float* out) {
+  const size_t blocks = std::max<size_t>(k / 64, 1), panels = (n + kPanelCols - 1) / kPanelCols;
+  const size_t ahead_lines = (strip.read_ahead_bytes + 63) / 64;
+  const size_t per_panel = (ahead_lines + panels - 1) / panels;
   for (size_t j0 = 0; j0 < n; j0 += kPanelCols) {
     const size_t cols = std::min(kPanelCols, n - j0);
+    const size_t first = std::min(ahead_lines, j0 / kPanelCols * per_panel);
+    const ReadAheadSlice ahead{strip.read_ahead, first, std::min(per_panel, ahead_lines - first),
+                               (per_panel + blocks - 1) / blocks};
     switch ((cols + 15) / 16) {
       case 4:
-        gemv_ue4_panel<4, kRne>(strip, j0, cols, a, k, rounding, out + j0);
+        gemv_ue4_panel<4, kRne>(strip, j0, cols, a, k, rounding, out + j0, ahead);
         break;
       case 3:
-        gemv_ue4_panel<3, kRne>(strip, j0, cols, a, k, rounding, out + j0);
+        gemv_ue4_panel<3, kRne>(strip, j0, cols, a, k, rounding, out + j0, ahead);
         break;
       case 2:
-        gemv_ue4_panel<2, kRne>(strip, j0, cols, a, k, rounding, out + j0);
+        gemv_ue4_panel<2, kRne>(strip, j0, cols, a, k, rounding, out + j0, ahead);
         break;
       default:
-        gemv_ue4_panel<1, kRne>(strip, j0, cols, a, k, rounding, out + j0);
+        gemv_ue4_panel<1, kRne>(strip, j0, cols, a, k, rounding, out + j0, ahead);
         break;
     }
   }

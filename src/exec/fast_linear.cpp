@@ -41,6 +41,7 @@ const uint8_t* row_bytes_at(const model::TensorView& weight, int64_t row) {
 // one and the activations may be rounded.
 struct IntegerDot {
   simd::Q8Dot dot = nullptr;
+  simd::Q8DotRows dot_rows = nullptr;  // nullptr: dot per row
   float tensor_factor = 1.0f;
   const std::vector<simd::Q8Activations>* tokens = nullptr;
 };
@@ -62,6 +63,20 @@ void gemv_rows(const model::TensorView& weight, const float* bias, const float* 
                                : kernels.exact_dots && weight.numerics_format == numerics::Format::BF16;
   const bool f16_row = stored ? weight.dtype == DType::F16
                               : kernels.exact_dots && weight.numerics_format == numerics::Format::FP16;
+  if (integer.dot_rows) {
+    // Contiguous rows of the range together (stored rows are evenly spaced).
+    const uint8_t* first = row_bytes_at(weight, row_begin);
+    const int64_t stride = out > 1 ? row_bytes_at(weight, 1) - row_bytes_at(weight, 0) : 0;
+    for (int64_t t = 0; t < n; ++t) {
+      float* y_t = y + t * out;
+      integer.dot_rows(first, stride, row_end - row_begin, (*integer.tokens)[static_cast<size_t>(t)],
+                       integer.tensor_factor, y_t + row_begin);
+      if (bias) {
+        for (int64_t r = row_begin; r < row_end; ++r) y_t[r] += bias[r];
+      }
+    }
+    return;
+  }
   std::vector<float> scratch;
   for (int64_t r = row_begin; r < row_end; ++r) {
     const float b = bias ? bias[r] : 0.0f;
@@ -158,7 +173,7 @@ IntegerDot integer_dot(const model::TensorView& weight, const float* x, int64_t 
   for (int64_t t = 0; t < n; ++t) {
     if (!kernels.quantize_q8(x + t * in, in, target.order, tokens[static_cast<size_t>(t)])) return {};
   }
-  return {dot, weight.tensor_amax / target.tensor_divisor, &tokens};
+  return {dot, simd::q8_dot_rows(kernels, target.kind), weight.tensor_amax / target.tensor_divisor, &tokens};
 }
 
 }  // namespace

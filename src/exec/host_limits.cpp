@@ -51,34 +51,41 @@ FmaPeak measure_peak_fma(ThreadPool& pool, double seconds) {
   return best;
 }
 
-ReadBandwidth measure_read_bandwidth(ThreadPool& pool, int64_t buffer_bytes, int passes) {
-  const simd::SimdKernels& kernels = simd::simd_kernels();
-  const int64_t floats = std::max<int64_t>(buffer_bytes / 4, 1024);
-  std::vector<float> buffer(static_cast<size_t>(floats));
+// On huge pages like the weights it is compared with (core/large_page_buffer.h).
+ReadProbe::ReadProbe(ThreadPool& pool, int64_t buffer_bytes)
+    : m_pool(pool), m_buffer(static_cast<size_t>(std::max<int64_t>(buffer_bytes / 4, 4096)) * sizeof(float)) {
   // Touch the pages from the threads that will read them (first-touch placement) with non-zero data.
-  pool.parallel_for(floats, 1 << 16, [&](int64_t begin, int64_t end) {
-    std::fill(buffer.begin() + begin, buffer.begin() + end, 1.0f);
-  });
+  m_pool.parallel_for(floats(), 1 << 16,
+                      [&](int64_t begin, int64_t end) { std::fill(data() + begin, data() + end, 1.0f); });
+}
+
+ReadBandwidth ReadProbe::measure(int passes) {
+  const simd::SimdKernels& kernels = simd::simd_kernels();
   // The dot against a small L1-resident vector: one stream from memory, like a GEMV row.
   constexpr int64_t kChunk = 4096;
+  const int64_t chunks = floats() / kChunk;
   const std::vector<float> ones(static_cast<size_t>(kChunk), 1.0f);
   std::atomic<float> sink{0.0f};
   ReadBandwidth result;
-  result.threads = pool.size();
-  result.buffer_bytes = floats * 4;
+  result.threads = m_pool.size();
+  result.buffer_bytes = chunks * kChunk * 4;
   result.passes = passes;
   for (int pass = 0; pass < passes; ++pass) {
     const auto start = std::chrono::steady_clock::now();
-    pool.parallel_for(floats / kChunk, 1, [&](int64_t begin, int64_t end) {
+    m_pool.parallel_for(chunks, 1, [&](int64_t begin, int64_t end) {
       float sum = 0.0f;
-      for (int64_t c = begin; c < end; ++c)
-        sum += kernels.dot_f32(buffer.data() + c * kChunk, ones.data(), kChunk);
+      for (int64_t c = begin; c < end; ++c) sum += kernels.dot_f32(data() + c * kChunk, ones.data(), kChunk);
       sink.store(sum);
     });
     const double elapsed = seconds_since(start);
-    result.gbps = std::max(result.gbps, static_cast<double>(floats / kChunk * kChunk * 4) / elapsed / 1e9);
+    result.gbps = std::max(result.gbps, static_cast<double>(result.buffer_bytes) / elapsed / 1e9);
   }
   return result;
+}
+
+ReadBandwidth measure_read_bandwidth(ThreadPool& pool, int64_t buffer_bytes, int passes) {
+  ReadProbe probe(pool, buffer_bytes);
+  return probe.measure(passes);
 }
 
 }  // namespace xpusim::exec

@@ -4,8 +4,11 @@
 // theoretical peak from clock x pipes (chips/ does that for the cost model).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
+#include "core/large_page_buffer.h"
 #include "exec/thread_pool.h"
 
 namespace xpusim::exec {
@@ -25,6 +28,23 @@ struct ReadBandwidth {
   int threads = 0;
   int64_t buffer_bytes = 0;
   int passes = 0;
+};
+
+// A streaming-read probe that keeps its buffer, so it can be run again and again between the steps of a
+// measured run (`xpusim bench` probes around every few decode steps: on a shared machine the bandwidth
+// moves from minute to minute, and a limit measured at another moment misstates the fraction).
+class ReadProbe {
+ public:
+  ReadProbe(ThreadPool& pool, int64_t buffer_bytes);
+  // Reads the buffer `passes` times with every thread of the pool; the best pass.
+  ReadBandwidth measure(int passes);
+
+ private:
+  float* data() { return reinterpret_cast<float*>(m_buffer.data()); }
+  int64_t floats() const { return static_cast<int64_t>(m_buffer.size() / sizeof(float)); }
+
+  ThreadPool& m_pool;
+  LargePageBuffer m_buffer;
 };
 
 // Reads a `buffer_bytes` buffer `passes` times with every thread of `pool`.

@@ -2,7 +2,12 @@
 
 #include <fmt/ranges.h>
 
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
 #include "core/error.h"
+#include "core/large_page_buffer.h"
 #include "numerics/tensor_codec.h"
 
 namespace xpusim::model {
@@ -25,26 +30,44 @@ void Weights::add(TensorView view) {
   if (!inserted) fail("{}: duplicate tensor '{}'", source, name);
 }
 
+namespace {
+
+// Large tensors move to a huge-page buffer (core/large_page_buffer.h: decode streams every weight each
+// step, and 4 KiB pages cost it TLB walks); small ones keep their heap bytes. Returns the bytes' new home.
+template <typename Bytes>
+std::pair<const std::byte*, std::shared_ptr<const void>> own_bytes(Bytes&& bytes) {
+  if (bytes.size() >= kLargePageMinBytes) {
+    auto buffer = std::make_shared<LargePageBuffer>(bytes.size());
+    std::memcpy(buffer->data(), bytes.data(), bytes.size());
+    return {buffer->data(), buffer};
+  }
+  auto buffer = std::make_shared<std::decay_t<Bytes>>(std::forward<Bytes>(bytes));
+  return {reinterpret_cast<const std::byte*>(buffer->data()), buffer};
+}
+
+}  // namespace
+
 void Weights::add_owned(std::string name, DType dtype, std::vector<int64_t> shape,
                         std::vector<std::byte> bytes) {
-  auto buffer = std::make_shared<std::vector<std::byte>>(std::move(bytes));
-  TensorView view{std::move(name), dtype, std::move(shape), buffer->data(), buffer->size()};
-  keep_alive(buffer);
+  const size_t size = bytes.size();
+  auto [data, owner] = own_bytes(std::move(bytes));
+  TensorView view{std::move(name), dtype, std::move(shape), data, size};
+  keep_alive(std::move(owner));
   add(std::move(view));
 }
 
 void Weights::add_encoded(std::string name, std::vector<int64_t> shape, numerics::EncodedTensor encoded) {
-  auto owner = std::make_shared<const numerics::EncodedTensor>(std::move(encoded));
-  TensorView view{std::move(name), DType::NUMERICS, std::move(shape),
-                  reinterpret_cast<const std::byte*>(owner->data.data()), owner->data.size()};
-  view.numerics_format = owner->format;
-  view.tensor_amax = owner->tensor_amax;
-  if (view.shape.empty() || static_cast<size_t>(view.rows()) != owner->rows ||
-      static_cast<size_t>(view.row_elements()) != owner->cols) {
+  TensorView view{std::move(name), DType::NUMERICS, std::move(shape), nullptr, encoded.data.size()};
+  view.numerics_format = encoded.format;
+  view.tensor_amax = encoded.tensor_amax;
+  if (view.shape.empty() || static_cast<size_t>(view.rows()) != encoded.rows ||
+      static_cast<size_t>(view.row_elements()) != encoded.cols) {
     fail("{}: tensor '{}' has shape [{}] but its encoding holds {} x {} values", source, view.name,
-         fmt::join(view.shape, ", "), owner->rows, owner->cols);
+         fmt::join(view.shape, ", "), encoded.rows, encoded.cols);
   }
-  keep_alive(owner);
+  auto [data, owner] = own_bytes(std::move(encoded.data));
+  view.data = data;
+  keep_alive(std::move(owner));
   add(std::move(view));
 }
 

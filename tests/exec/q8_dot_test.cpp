@@ -4,6 +4,7 @@
 // bound of the exact dot of the decoded row, and every level equal to the generic definition up to fp32
 // reassociation.
 #include <gtest/gtest.h>
+#include <bit>
 
 #include <cmath>
 #include <cstring>
@@ -190,6 +191,99 @@ TEST(Q8Dot, EveryKindAtEveryLevelWithinTheActivationRoundingBound) {
           EXPECT_NEAR(value, reference, 2e-6 * magnitude + 1e-6)
               << level->name << " kind " << static_cast<int>(kind) << " blocks " << blocks << " outlier "
               << outlier;
+        }
+      }
+    }
+  }
+}
+
+// Scale codes at the edges of their formats, written straight into the rows: E8M0 0 (2^-127) and 0xFF (NaN)
+// for mxfp4; E4M3 subnormals, negative scales and 0x7F / 0xFF (NaN) for nvfp4. Every level agrees with the
+// generic definition (NaN where it gives NaN). (Scales near 2^127 overflow fp32 either way: the offset form
+// of the fast dots gives NaN where the generic one gives Inf; not compared.)
+TEST(Q8Dot, EdgeScaleCodesAtEveryLevel) {
+  struct Case {
+    Q8Kind kind;
+    numerics::Format format;
+    int64_t block_bytes;  // per scale byte
+    std::vector<uint8_t> codes;
+  };
+  const std::vector<Case> cases = {
+      {Q8Kind::kMxfp4, numerics::Format::MXFP4, 17, {0x00, 0x7F, 0x01, 0xF0, 0x80, 0x75}},
+      {Q8Kind::kMxfp4, numerics::Format::MXFP4, 17, {0x7F, 0xFF, 0x7E, 0x7F}},
+      {Q8Kind::kMxfp4, numerics::Format::MXFP4, 17, {0x00}},  // a row of 2^-127 scales alone
+      {Q8Kind::kNvfp4, numerics::Format::NVFP4, 9, {0x01, 0x07, 0x08, 0x38, 0xB8, 0x7E, 0x00, 0x81, 0x30}},
+      {Q8Kind::kNvfp4, numerics::Format::NVFP4, 9, {0x38, 0x7F, 0x30, 0x40}},
+      {Q8Kind::kNvfp4, numerics::Format::NVFP4, 9, {0x38, 0xFF, 0x30, 0x40}},
+  };
+  const SimdKernels& generic = *simd_kernels_generic();
+  for (const Case& c : cases) {
+    for (int64_t blocks : {4, 8, 9}) {
+      const int64_t cols = 32 * blocks;
+      const int64_t scales = c.block_bytes == 17 ? cols / 32 : cols / 16;  // mxfp4: 32 values, nvfp4: 16
+      std::vector<uint8_t> row(static_cast<size_t>(scales * c.block_bytes));
+      std::mt19937_64 rng(static_cast<uint64_t>(blocks));
+      for (auto& b : row) b = static_cast<uint8_t>(rng());
+      for (int64_t i = 0; i < scales; ++i)
+        row[static_cast<size_t>(i * c.block_bytes)] = c.codes[static_cast<size_t>(i) % c.codes.size()];
+      std::vector<float> decoded(static_cast<size_t>(cols));
+      const float tensor_amax = 3.0f;
+      numerics::decode_row(c.format, row.data(), static_cast<size_t>(cols), tensor_amax, decoded.data());
+      const std::vector<float> x = normal_values(static_cast<size_t>(cols), 5);
+      Q8Activations q;
+      const Q8Target target = q8_target(c.format);
+      ASSERT_TRUE(quantize_q8(x.data(), cols, target.order, q));
+      double magnitude = 0.0;
+      for (int64_t k = 0; k < cols; ++k)
+        magnitude +=
+            std::fabs(static_cast<double>(x[static_cast<size_t>(k)]) * decoded[static_cast<size_t>(k)]);
+      const float factor = tensor_amax / target.tensor_divisor;
+      const float reference = q8_dot(generic, c.kind)(row.data(), q, factor);
+      EXPECT_EQ(std::isnan(reference), std::isnan(magnitude)) << "kind " << static_cast<int>(c.kind);
+      for (const SimdKernels* level : levels()) {
+        const Q8Dot dot = q8_dot(*level, c.kind);
+        if (!dot) continue;
+        const float value = dot(row.data(), q, factor);
+        if (std::isnan(reference)) {
+          EXPECT_TRUE(std::isnan(value)) << level->name << " kind " << static_cast<int>(c.kind);
+        } else {
+          EXPECT_NEAR(value, reference, 1e-5 * magnitude + 1e-44)
+              << level->name << " kind " << static_cast<int>(c.kind) << " blocks " << blocks;
+        }
+      }
+    }
+  }
+}
+
+// The multi-row entry point gives each row exactly its one-row dot (rows of several seeds laid end to end).
+TEST(Q8Dot, RowsEntryEqualsTheOneRowDotBitForBit) {
+  for (Q8Kind kind :
+       {Q8Kind::kQ4_0, Q8Kind::kQ4_1, Q8Kind::kQ8_0, Q8Kind::kMxfp4, Q8Kind::kNvfp4, Q8Kind::kUe4bit}) {
+    for (int64_t blocks : {2, 6, 8, 18}) {
+      const int64_t cols = 32 * blocks;
+      constexpr int64_t kRows = 7;
+      std::vector<uint8_t> matrix;
+      Q8Target target;
+      float factor = 1.0f;
+      for (int64_t r = 0; r < kRows; ++r) {
+        const Row row = make_row(kind, cols, static_cast<uint64_t>(300 + 17 * r + blocks));
+        matrix.insert(matrix.end(), row.bytes.begin(), row.bytes.end());
+        target = row.target;
+        if (r == 0) factor = row.tensor_amax / row.target.tensor_divisor;
+      }
+      const int64_t stride = static_cast<int64_t>(matrix.size()) / kRows;
+      const std::vector<float> x = normal_values(static_cast<size_t>(cols), 11, 9.0f);
+      Q8Activations q;
+      ASSERT_TRUE(quantize_q8(x.data(), cols, target.order, q));
+      for (const SimdKernels* level : levels()) {
+        const Q8DotRows rows = q8_dot_rows(*level, kind);
+        if (!rows) continue;
+        std::vector<float> out(kRows, -1.0f);
+        rows(matrix.data(), stride, kRows, q, factor, out.data());
+        for (int64_t r = 0; r < kRows; ++r) {
+          const float one = q8_dot(*level, kind)(matrix.data() + r * stride, q, factor);
+          EXPECT_EQ(std::bit_cast<uint32_t>(out[static_cast<size_t>(r)]), std::bit_cast<uint32_t>(one))
+              << level->name << " kind " << static_cast<int>(kind) << " blocks " << blocks << " row " << r;
         }
       }
     }

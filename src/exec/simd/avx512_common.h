@@ -42,12 +42,33 @@ XPUSIM_AVX512 inline __mmask16 tail_mask(int64_t lanes) {
 // The dot of every fp32 row kind at this level: four accumulators over 64-element chunks, a masked tail in
 // 16-lane steps into acc0, one fixed reduction. Loader::load / load_masked give 16 weights from element i as
 // fp32; a weight decoded exactly gives exactly decode + dot_f32.
+//
+// Software prefetch kStreamPrefetchBytes ahead of a weight stream: the hardware prefetchers of this machine
+// (Zen 5, virtualised) leave DRAM bandwidth unused on one sequential stream per core. Measured on
+// llama-3.2-1b-sized GEMVs, 2 threads, interleaved A/B: bf16 35 -> 43 GB/s, q4_0 50 -> 57, mxfp4 48 -> 55,
+// ue-if4 46 -> 58 (nvfp4, arithmetic-bound, unchanged); 8 KiB ahead beat 1 and 4 KiB.
+constexpr int64_t kStreamPrefetchBytes = 8192;
+constexpr int64_t kStreamMinBytes = 4096;
+// Prefetches the lines kStreamPrefetchBytes past [p, p + lines * 64).
+XPUSIM_AVX512 inline void prefetch_stream(const char* p, int64_t lines) {
+  for (int64_t line = 0; line < lines; ++line)
+    _mm_prefetch(p + kStreamPrefetchBytes + 64 * line, _MM_HINT_T0);
+}
+
 template <typename Loader>
 XPUSIM_AVX512 inline float dot_exact(const float* x, const void* w, int64_t n) {
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(),
          acc3 = _mm512_setzero_ps();
+  // Long rows of plain element loaders (kBytesPerElement) are streamed with software prefetch; short vectors
+  // (attention heads) are not, so they pay nothing for it.
+  constexpr int64_t kElementBytes = [] {
+    if constexpr (requires { Loader::kBytesPerElement; }) return Loader::kBytesPerElement;
+    return int64_t{0};
+  }();
+  const bool stream = kElementBytes > 0 && n * kElementBytes >= kStreamMinBytes;
   int64_t i = 0;
   for (; i + 64 <= n; i += 64) {
+    if (stream) prefetch_stream(static_cast<const char*>(w) + kElementBytes * i, kElementBytes);
     acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), Loader::load(w, i), acc0);
     acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), Loader::load(w, i + 16), acc1);
     acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 32), Loader::load(w, i + 32), acc2);
@@ -146,12 +167,24 @@ XPUSIM_AVX512 inline __m512 round_to_bf16(__m512 v) {
 FusedDot numerics_dot(numerics::Format format);
 // simd_avx512_q8.cpp: integer dots (need AVX-512 VNNI + VBMI), by Q8Kind.
 XPUSIM_AVX512_VNNI bool quantize_q8(const float* x, int64_t n, Q8Order order, Q8Activations& out);
-XPUSIM_AVX512_VNNI float q8_dot_q4_0(const uint8_t* row, const Q8Activations& x, float);
-XPUSIM_AVX512_VNNI float q8_dot_q4_1(const uint8_t* row, const Q8Activations& x, float);
-XPUSIM_AVX512_VNNI float q8_dot_q8_0(const uint8_t* row, const Q8Activations& x, float);
-XPUSIM_AVX512_VNNI float q8_dot_mxfp4(const uint8_t* row, const Q8Activations& x, float);
-XPUSIM_AVX512_VNNI float q8_dot_ue_4bit(const uint8_t* row, const Q8Activations& x, float);
+XPUSIM_AVX512_VNNI float q8_dot_q4_0(const uint8_t* row, const Q8Activations& x, float tensor_factor);
+XPUSIM_AVX512_VNNI void q8_dot_rows_q4_0(const uint8_t* row, int64_t stride, int64_t rows,
+                                         const Q8Activations& x, float tensor_factor, float* out);
+XPUSIM_AVX512_VNNI float q8_dot_q4_1(const uint8_t* row, const Q8Activations& x, float tensor_factor);
+XPUSIM_AVX512_VNNI void q8_dot_rows_q4_1(const uint8_t* row, int64_t stride, int64_t rows,
+                                         const Q8Activations& x, float tensor_factor, float* out);
+XPUSIM_AVX512_VNNI float q8_dot_q8_0(const uint8_t* row, const Q8Activations& x, float tensor_factor);
+XPUSIM_AVX512_VNNI void q8_dot_rows_q8_0(const uint8_t* row, int64_t stride, int64_t rows,
+                                         const Q8Activations& x, float tensor_factor, float* out);
+XPUSIM_AVX512_VNNI float q8_dot_mxfp4(const uint8_t* row, const Q8Activations& x, float tensor_factor);
+XPUSIM_AVX512_VNNI void q8_dot_rows_mxfp4(const uint8_t* row, int64_t stride, int64_t rows,
+                                          const Q8Activations& x, float tensor_factor, float* out);
 XPUSIM_AVX512_VNNI float q8_dot_nvfp4(const uint8_t* row, const Q8Activations& x, float tensor_factor);
+XPUSIM_AVX512_VNNI void q8_dot_rows_nvfp4(const uint8_t* row, int64_t stride, int64_t rows,
+                                          const Q8Activations& x, float tensor_factor, float* out);
+XPUSIM_AVX512_VNNI float q8_dot_ue_4bit(const uint8_t* row, const Q8Activations& x, float tensor_factor);
+XPUSIM_AVX512_VNNI void q8_dot_rows_ue_4bit(const uint8_t* row, int64_t stride, int64_t rows,
+                                            const Q8Activations& x, float tensor_factor, float* out);
 
 }  // namespace xpusim::exec::simd::avx512
 

@@ -24,6 +24,7 @@ constexpr int64_t kQK = 32;
 
 // Loaders of 16 weights as fp32 (full or masked), for dot_exact.
 struct F32Loader {
+  static constexpr int64_t kBytesPerElement = 4;
   XPUSIM_AVX512 static __m512 load(const void* p, int64_t i) {
     return _mm512_loadu_ps(static_cast<const float*>(p) + i);
   }
@@ -32,13 +33,19 @@ struct F32Loader {
   }
 };
 struct Bf16Loader {
+  static constexpr int64_t kBytesPerElement = 2;
   XPUSIM_AVX512 static __m512 load_masked(const void* p, int64_t i, __mmask16 m) {
     const __m256i raw = _mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(p) + i);
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
   }
-  XPUSIM_AVX512 static __m512 load(const void* p, int64_t i) { return load_masked(p, i, 0xFFFF); }
+  XPUSIM_AVX512 static __m512 load(const void* p, int64_t i) {
+    const __m256i raw =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(p) + i));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
+  }
 };
 struct F16Loader {
+  static constexpr int64_t kBytesPerElement = 2;
   XPUSIM_AVX512 static __m512 load_masked(const void* p, int64_t i, __mmask16 m) {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(p) + i));
   }
@@ -321,6 +328,7 @@ constexpr SimdKernels kAvx512 = {.name = "avx512",
                                  .dot_q8_0 = dot_q8_0,
                                  .numerics_dot = avx512::numerics_dot,
                                  .q8_dots = {},
+                                 .q8_dot_rows = {},
                                  .quantize_q8 = simd::quantize_q8,
                                  .dot_bf16 = dot_bf16,
                                  .dot_f16 = dot_f16,
@@ -342,6 +350,8 @@ constexpr SimdKernels kAvx512Vnni = {
     .numerics_dot = avx512::numerics_dot,
     .q8_dots = {avx512::q8_dot_q4_0, avx512::q8_dot_q4_1, avx512::q8_dot_q8_0, avx512::q8_dot_mxfp4,
                 avx512::q8_dot_nvfp4, avx512::q8_dot_ue_4bit},
+    .q8_dot_rows = {avx512::q8_dot_rows_q4_0, avx512::q8_dot_rows_q4_1, avx512::q8_dot_rows_q8_0,
+                    avx512::q8_dot_rows_mxfp4, avx512::q8_dot_rows_nvfp4, avx512::q8_dot_rows_ue_4bit},
     .quantize_q8 = avx512::quantize_q8,
     .dot_bf16 = dot_bf16,
     .dot_f16 = dot_f16,

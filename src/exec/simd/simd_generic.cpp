@@ -221,6 +221,7 @@ constexpr SimdKernels kGeneric = {
     .dot_q8_0 = dot_q8_0,
     .numerics_dot = numerics_dot,
     .q8_dots = {q8_dot_q4_0, q8_dot_q4_1, q8_dot_q8_0, q8_dot_mxfp4, q8_dot_nvfp4, q8_dot_ue_4bit},
+    .q8_dot_rows = {},
     .quantize_q8 = simd::quantize_q8,
     .dot_bf16 = dot_bf16,
     .dot_f16 = dot_f16,

@@ -76,6 +76,10 @@ enum class Q8Kind : uint8_t { kQ4_0, kQ4_1, kQ8_0, kMxfp4, kNvfp4, kUe4bit, kNon
 // Dot of one weight row (x.blocks 32-value blocks of it) with x. tensor_factor: the per-tensor factor of
 // formats with a tensor scale (Q8Target), else 1.
 using Q8Dot = float (*)(const uint8_t* row, const Q8Activations& x, float tensor_factor);
+// out[i] = the Q8Dot of row + i * stride, i < rows (one indirect call per range of rows, not per row); each
+// out[i] equals the one-row dot bit for bit.
+using Q8DotRows = void (*)(const uint8_t* row, int64_t stride, int64_t rows, const Q8Activations& x,
+                           float tensor_factor, float* out);
 
 struct SimdKernels {
   std::string_view name;  // "avx512", "avx2", "generic"
@@ -91,6 +95,7 @@ struct SimdKernels {
   // Integer dots by Q8Kind (nullptr: none at this level), and the activation quantizer they take (equal to
   // quantize_q8 byte for byte).
   Q8Dot q8_dots[static_cast<int>(Q8Kind::kNone)];
+  Q8DotRows q8_dot_rows[static_cast<int>(Q8Kind::kNone)];  // nullptr: call the one-row dot per row
   bool (*quantize_q8)(const float* x, int64_t n, Q8Order order, Q8Activations& out);
   // bf16 / f16 rows: `n` elements (any n).
   float (*dot_bf16)(const uint16_t* row, const float* x, int64_t n);
@@ -137,6 +142,8 @@ Q8Target q8_target(DType dtype);
 Q8Target q8_target(numerics::Format format);
 // The level's integer dot for `kind`, or nullptr.
 Q8Dot q8_dot(const SimdKernels& kernels, Q8Kind kind);
+// The level's multi-row integer dot for `kind`, or nullptr (none at this level: use q8_dot per row).
+Q8DotRows q8_dot_rows(const SimdKernels& kernels, Q8Kind kind);
 
 // Per-level tables (simd_<level>.cpp). nullptr when the CPU or the build lacks the level.
 const SimdKernels* simd_kernels_avx512();

@@ -87,4 +87,8 @@ Q8Dot q8_dot(const SimdKernels& kernels, Q8Kind kind) {
   return kind == Q8Kind::kNone ? nullptr : kernels.q8_dots[static_cast<int>(kind)];
 }
 
+Q8DotRows q8_dot_rows(const SimdKernels& kernels, Q8Kind kind) {
+  return kind == Q8Kind::kNone ? nullptr : kernels.q8_dot_rows[static_cast<int>(kind)];
+}
+
 }  // namespace xpusim::exec::simd
