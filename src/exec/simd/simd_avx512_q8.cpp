@@ -255,8 +255,10 @@ XPUSIM_Q8 inline __m256 e4m3_values8(__m256i codes) {
   const __m256i magnitude = _mm256_and_si256(codes, _mm256_set1_epi32(0x7F));
   const __m256 unsigned_value =
       _mm256_mul_ps(_mm256_castsi256_ps(_mm256_slli_epi32(magnitude, 20)), _mm256_set1_ps(0x1p120f));
-  const __m256i sign = _mm256_slli_epi32(_mm256_and_si256(codes, _mm256_set1_epi32(0x80)), 24);
-  const __m256i bits = _mm256_or_si256(_mm256_castps_si256(unsigned_value), sign);
+  // The code's sign bit (bit 7, at bit 31 after << 24) on top: (a & c) | b in one ternary-logic op.
+  const __m256i bits =
+      _mm256_ternarylogic_epi32(_mm256_slli_epi32(codes, 24), _mm256_castps_si256(unsigned_value),
+                                _mm256_set1_epi32(static_cast<int>(0x80000000u)), 0xEC);
   return _mm256_castsi256_ps(_mm256_mask_mov_epi32(
       bits, _mm256_cmpeq_epi32_mask(magnitude, _mm256_set1_epi32(0x7F)), _mm256_set1_epi32(0x7FC00000)));
 }
