@@ -13,6 +13,7 @@
 #include "compiler/policy_executor.h"
 #include "core/error.h"
 #include "engine/chip_config.h"
+#include "engine/reference_kernels.h"
 #include "engine/simd_mm.h"
 #include "model/loader.h"
 #include "report/table.h"
@@ -107,6 +108,73 @@ void run_bench_functional(const FunctionalBenchOptions& options) {
   fmt::print("| {:<16} | {:>9.2f} ± {:<6.2f} | {:>23.2f}x |\n",
              fmt::format("host policy tg{}", options.generate), host.mean, host.sd, 1.0);
   fmt::print("target (issue 8): the simulator at most 1.5x slower than the host running the same numerics\n");
+}
+
+bool run_reference_bench(const ReferenceBenchOptions& options) {
+  const engine::ChipConfig chip = engine::load_chip(options.chip);
+  const bool measured_board = chip.name == engine::kReferenceBoardChip;
+  if (options.validate && !measured_board)
+    fail("engine bench --validate: the reference measurements are of the {} board, not {}",
+         engine::kReferenceBoardChip, chip.name);
+  nlohmann::json rows = nlohmann::json::array();
+  int checked = 0, outside = 0;
+  double worst = 0;
+  if (!options.json) {
+    fmt::print(
+        "chip {} ({} MHz), schedule: reference (apex-compute compiler lowering: URAM-bank tiles, one dot "
+        "product "
+        "per output row, ops in order without DMA/compute overlap except streamed operands; attention = "
+        "scores spilled to DRAM, softmax on <= 64 rows; engine.md §8), timing-only\n",
+        chip.name, chip.clock_mhz);
+    fmt::print("| {:<32} | {:<16} | {:>14} | {:>14} | {:>8} |\n", "kernel", "shape",
+               measured_board ? "measured" : "-", "simulated", "error");
+    fmt::print("|{:-<34}|{:-<18}|{:-<16}|{:-<16}|{:-<10}|\n", "", "", "", "", "");
+  }
+  for (const engine::ReferenceKernel& kernel : engine::reference_kernels()) {
+    if (!options.kernel_filter.empty() && kernel.name.find(options.kernel_filter) == std::string::npos)
+      continue;
+    const engine::ReferenceResult r = engine::run_reference_kernel(chip, kernel);
+    const bool gflops = kernel.metric == engine::ReferenceMetric::gflops;
+    ++checked;
+    if (measured_board) {
+      worst = std::max(worst, std::abs(r.error));
+      if (std::abs(r.error) > engine::kReferenceTolerance) ++outside;
+    }
+    nlohmann::json row = {{"kernel", kernel.name},         {"group", kernel.group},
+                          {"shape", kernel.shape},         {"metric", gflops ? "gflops" : "cycles"},
+                          {"simulated", r.simulated},      {"cycles", r.cycles},
+                          {"seconds", r.seconds},          {"flops", kernel.flops},
+                          {"instructions", r.instructions}};
+    if (measured_board) {
+      row["measured"] = kernel.measured;
+      row["error"] = r.error;
+    }
+    rows.push_back(row);
+    if (options.json) continue;
+    auto value = [&](double v) {
+      return gflops ? fmt::format("{:.2f} GFLOP/s", v)
+                    : fmt::format("{}", static_cast<int64_t>(std::llround(v)));
+    };
+    fmt::print("| {:<32} | {:<16} | {:>14} | {:>14} | {:>8} |\n", kernel.name, kernel.shape,
+               measured_board ? value(kernel.measured) : "-", value(r.simulated),
+               measured_board ? fmt::format("{:+.1f} %", 100 * r.error) : "-");
+  }
+  const bool ok = !options.validate || outside == 0;
+  if (options.json) {
+    nlohmann::json out = {{"chip", chip.name}, {"schedule", "reference"}, {"kernels", rows}};
+    if (measured_board) {
+      out["tolerance"] = engine::kReferenceTolerance;
+      out["outside_tolerance"] = outside;
+      out["worst_abs_error"] = worst;
+    }
+    fmt::print("{}\n", out.dump(2));
+  } else if (measured_board) {
+    fmt::print(
+        "{} kernels, {} outside ±{:.0f} %, worst |error| {:.1f} % (measured: engine-kernels.md, KU+ "
+        "board at 333 MHz)\n",
+        checked, outside, 100 * engine::kReferenceTolerance, 100 * worst);
+  }
+  return ok;
 }
 
 }  // namespace xpusim::cli

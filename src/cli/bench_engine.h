@@ -22,4 +22,16 @@ struct FunctionalBenchOptions {
 
 void run_bench_functional(const FunctionalBenchOptions& options);
 
+// `xpusim engine bench --schedule reference` (the default): every kernel of the reference engine's
+// measurement table (engine/reference_kernels.h) built with the reference compiler's schedule and run
+// timing-only on `chip`; prints measured, simulated and the error when the chip is the measured board.
+// Returns false when `validate` is set and a kernel is outside the 5 % tolerance (or the chip has no
+// measurements).
+struct ReferenceBenchOptions {
+  std::string chip = "ue-ku5p";
+  std::string kernel_filter;
+  bool json = false, validate = false;
+};
+bool run_reference_bench(const ReferenceBenchOptions& options);
+
 }  // namespace xpusim::cli

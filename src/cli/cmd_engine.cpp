@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 
+#include "cli/bench_engine.h"
 #include "cli/command.h"
 #include "cli/html_timeline.h"
 #include "core/error.h"
@@ -29,6 +30,8 @@ struct EngineOptions {
   int64_t watchdog = 0;
   std::string kernel_filter;
   bool functional = false;
+  std::string schedule = "reference";
+  bool validate = false;
 };
 
 uint64_t parse_number(const std::string& text, const std::string& what) {
@@ -132,6 +135,14 @@ void run_exec(const EngineOptions& o, bool tracing) {
 }
 
 void run_bench(const EngineOptions& o) {
+  if (o.schedule == "reference") {
+    if (o.functional) fail("engine bench: --functional needs --schedule xpusim");
+    if (!run_reference_bench(
+            {.chip = o.chip, .kernel_filter = o.kernel_filter, .json = o.json, .validate = o.validate}))
+      fail("engine bench --validate: kernels outside the tolerance (table above)");
+    return;
+  }
+  if (o.validate) fail("engine bench: --validate needs --schedule reference");
   const ChipConfig chip = load_chip(o.chip);
   const double peak = 2.0 * static_cast<double>(chip.macs_per_cycle()) * chip.clock_mhz * 1e6;  // one engine
   // Bandwidth-bound kernels are measured against the DRAM (read + write channels together).
@@ -141,7 +152,8 @@ void run_bench(const EngineOptions& o) {
   nlohmann::json rows = nlohmann::json::array();
   if (!o.json)
     fmt::print(
-        "chip {} ({} MHz, peak {:.1f} GFLOP/s and {:.2f} GB/s DRAM per engine), {} simulation\n{:<28} {:>14} "
+        "chip {} ({} MHz, peak {:.1f} GFLOP/s and {:.2f} GB/s DRAM per engine), schedule: xpusim "
+        "(double-buffered tiles, flash attention in SRAM), {} simulation\n{:<28} {:>14} "
         "{:>14} "
         "{:>11} {:>12} {:>7} {:>7} {:>7}\n",
         chip.name, chip.clock_mhz, peak / 1e9, port_bw / 1e9, o.functional ? "functional" : "timing-only",
@@ -223,14 +235,25 @@ void setup(CLI::App& app) {
                disassemble(program_from_binary(read_binary_file(options->input), options->input)));
   });
 
-  CLI::App* bench =
-      engine->add_subcommand("bench",
-                             "generated kernels at 1024^3 and decode (M=1) shapes\n"
-                             "  xpusim engine bench --chip ue-kintex7 [--kernel matmul] [--json]");
+  CLI::App* bench = engine->add_subcommand(
+      "bench",
+      "kernel benchmarks: the reference engine's measured kernels with the reference\n"
+      "schedule (default; --validate: fail if any is outside 5 %), or xpusim's own\n"
+      "double-buffered kernels at 1024^3 and decode (M=1) shapes (--schedule xpusim)\n"
+      "  xpusim engine bench --chip ue-ku5p --validate\n"
+      "  xpusim engine bench --chip ue-kintex7 --schedule xpusim [--kernel matmul] [--json]");
   bench->add_option("--chip", options->chip, "chip preset name or .toml path");
   bench->add_option("--kernel", options->kernel_filter, "only kernels whose name contains this");
   bench->add_flag("--json", options->json, "JSON output");
-  bench->add_flag("--functional", options->functional, "compute values too (slow; same cycles)");
+  bench->add_flag("--functional", options->functional,
+                  "compute values too (slow; same cycles; --schedule xpusim)");
+  bench
+      ->add_option("--schedule", options->schedule,
+                   "reference: the reference compiler's schedule, compared with its measurements; xpusim: "
+                   "ours (double-buffered, flash attention)")
+      ->check(CLI::IsMember({"reference", "xpusim"}));
+  bench->add_flag("--validate", options->validate,
+                  "exit non-zero when a kernel is more than 5 % from the reference measurement");
   bench->callback([options] { run_bench(*options); });
 
   for (const bool tracing : {false, true}) {

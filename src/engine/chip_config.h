@@ -36,6 +36,9 @@ struct ChipConfig {
   int64_t vector_lanes = 64;       // elements per cycle of element-wise work
   bool shared_vector_unit = true;  // vector ops run on the matrix unit (the reference "unified" datapath)
   int64_t queue_depth = 4;         // instructions waiting per unit before the front end stalls
+  // Elements per cycle of vtrans. A dot datapath without a transpose network moves one element per lane
+  // pass (the reference's identity-matrix trick: one dot product per output element).
+  int64_t transpose_elements_per_cycle = 64;
   // memories
   int64_t sram_kib = 1024;
   int64_t sram_banks = 2;
@@ -44,6 +47,7 @@ struct ChipConfig {
   int64_t semaphores = 8;
   int64_t address_streams = 16;
   int64_t trace_entries = 8192;
+  int64_t op_issue_cycles = 0;  // cycles a unit spends taking each data-op descriptor before its work starts
   // DMA and DRAM
   int64_t dma_port_bytes_per_cycle = 32;
   int64_t dram_size_mib = 2048;

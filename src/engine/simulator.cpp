@@ -170,11 +170,13 @@ struct Simulator::Impl {
   void fetch(Engine& e) {
     const int64_t window = chip.icache_window_instructions;
     if (e.icache_base >= 0 && e.pc >= e.icache_base && e.pc < e.icache_base + window) return;
-    // Refill the window starting at the 64-byte (2-instruction) aligned fetch address.
-    const int64_t cost = chip.icache_refill_latency_cycles +
-                         (window * kDescriptorBytes + chip.icache_fetch_bytes_per_cycle - 1) /
-                             chip.icache_fetch_bytes_per_cycle;
+    // Refill the window starting at the 64-byte (2-instruction) aligned fetch address; the fetch stops at
+    // the end of the program (a short kernel does not pay for a full window).
     e.icache_base = e.pc & ~int64_t{1};
+    const int64_t fetched = std::min(window, static_cast<int64_t>(e.code.size()) - e.icache_base);
+    const int64_t cost = chip.icache_refill_latency_cycles +
+                         (fetched * kDescriptorBytes + chip.icache_fetch_bytes_per_cycle - 1) /
+                             chip.icache_fetch_bytes_per_cycle;
     e.now += cost;
     e.stats.stalls[static_cast<size_t>(Stall::icache_refill)] += cost;
     ++e.stats.icache_refills;

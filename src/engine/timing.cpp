@@ -94,7 +94,9 @@ void plan_matmul(const ChipConfig& chip, const EngineState& state, const Decoded
   p.uses_contexts = d.fmax_en != 0;
   p.unit = Unit::matrix;
   p.busy = matmul_busy_cycles(chip, d.m, d.n, d.k);
-  p.latency = chip.latency(LatencyClass::dot);
+  // The fused epilogue lengthens the pipeline: bias adder (an element-wise add) then the activation unit.
+  p.latency = chip.latency(LatencyClass::dot) + (d.bias_en ? chip.latency(LatencyClass::vec) : 0) +
+              (static_cast<Activation>(d.act) != Activation::none ? chip.latency(LatencyClass::act) : 0);
   p.macs = m * n * k;
 }
 
@@ -179,7 +181,8 @@ void plan_vector(const ChipConfig& chip, const EngineState& state, const Decoded
       require(lda >= d.cols && ldc >= d.m, "lda must be >= cols and ldc >= rows");
       p.read(sram_range(chip, state, "a", d.a_reg, d.a_off, span2(d.m, lda, d.cols), 2));
       p.write(sram_range(chip, state, "c", d.c_reg, d.c_off, span2(d.cols, ldc, d.m), 2));
-      p.busy = vector_busy(chip, std::max(d.m, d.cols), std::min(d.m, d.cols), 1);
+      // One pass per row of the longer side, min(rows, cols) elements wide at the transpose rate.
+      p.busy = std::max(d.m, d.cols) * ceil_div(std::min(d.m, d.cols), chip.transpose_elements_per_cycle);
       break;
     }
     case Opcode::quant:
@@ -293,6 +296,7 @@ OpPlan plan_op(const ChipConfig& chip, const EngineState& state, const Decoded& 
     case Opcode::sem_wait:
       XPUSIM_ASSERT(false);
   }
+  plan.busy += chip.op_issue_cycles;  // descriptor decode and address-generator setup, serial on the unit
   return plan;
 }
 

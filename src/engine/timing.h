@@ -6,9 +6,12 @@
 //                         systolic WS  mm: ceil(k/R)·ceil(n/C)·max(m, R) + R + C
 //                         systolic OS  mm: ceil(m/R)·ceil(n/C)·max(k, R) + R + C
 //                         vector ops: passes·rows·ceil(cols/vector_lanes)
+//                         vtrans: max(rows, cols)·ceil(min(rows, cols)/transpose_elements_per_cycle)
 //                         DMA: max(ceil(bytes/port) + bursts·burst_overhead,
 //                         ceil(bursts·latency/outstanding))
-// and every result becomes visible `latency` cycles (chip [latency] per class) after the busy part ends.
+// plus op_issue_cycles on every data op (descriptor decode and address setup, serial on the unit), and
+// every result becomes visible `latency` cycles (chip [latency] per class) after the busy part ends; a
+// matmul's fused epilogue adds the bias adder (vec) and activation (act) fills to the dot latency.
 // HOWTO add an op: add its case to plan_op (the switch has no default, so the compiler lists missing ops).
 #pragma once
 

@@ -87,7 +87,8 @@ TEST(MicroTiming, DataPathClassesDependentStartsAtReady) {
       {LatencyClass::act, [&](ProgramBuilder& b) { b.vact(v, kSilu); }, one_pass},
       {LatencyClass::exp, [&](ProgramBuilder& b) { b.softmax(v, SoftmaxMode::full); }, 3 * one_pass},
       {LatencyClass::reduce, [&](ProgramBuilder& b) { b.vred(v, ReduceMode::sum); }, one_pass},
-      {LatencyClass::trans, [&](ProgramBuilder& b) { b.vtrans(v); }, cols * 1},
+      {LatencyClass::trans, [&](ProgramBuilder& b) { b.vtrans(v); },
+       cols * ((rows + chip.transpose_elements_per_cycle - 1) / chip.transpose_elements_per_cycle)},
       {LatencyClass::quant, [&](ProgramBuilder& b) { b.quant(v, WeightFormat::ue_int4); }, one_pass},
       {LatencyClass::topk, [&](ProgramBuilder& b) { b.topk(v, 4); }, one_pass},
   };
@@ -98,8 +99,9 @@ TEST(MicroTiming, DataPathClassesDependentStartsAtReady) {
     const RunResult r = run(chip, b);
     const InstrRecord& producer = record_at(r, 0);
     const InstrRecord& consumer = record_at(r, 1);
-    EXPECT_EQ(producer.busy_end - producer.start, c.busy) << latency_class_name(c.cls);
-    const int64_t t = producer.start + c.busy + chip.latency(c.cls);
+    const int64_t busy = c.busy + chip.op_issue_cycles;
+    EXPECT_EQ(producer.busy_end - producer.start, busy) << latency_class_name(c.cls);
+    const int64_t t = producer.start + busy + chip.latency(c.cls);
     EXPECT_EQ(producer.ready, t) << latency_class_name(c.cls);
     EXPECT_EQ(consumer.start, t) << latency_class_name(c.cls) << ": dependent not ready at t-1, ready at t";
     covered.insert(c.cls);
@@ -110,7 +112,8 @@ TEST(MicroTiming, DataPathClassesDependentStartsAtReady) {
   b.mm({.a = at(0), .b = at(0x10000), .c = at(0x40000), .m = 1, .n = 8, .k = 64});
   const RunResult r = run(chip, b);
   const InstrRecord& load = record_at(r, 0);
-  const int64_t busy = (16 * 128) / 32 + 1 * chip.dram_burst_overhead_cycles;  // one burst
+  const int64_t busy =
+      (16 * 128) / 32 + 1 * chip.dram_burst_overhead_cycles + chip.op_issue_cycles;  // one burst
   EXPECT_EQ(load.busy_end - load.start, busy);
   EXPECT_EQ(record_at(r, 1).start,
             load.start + busy + chip.dram_latency_cycles + chip.latency(LatencyClass::dma));
