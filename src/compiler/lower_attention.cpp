@@ -20,16 +20,16 @@ using engine::Opcode;
 using engine::SoftmaxMode;
 using engine::VectorArgs;
 
-void lower_attention(Lowering& l, int32_t layer) {
+void lower_attention(Lowering& l, const graph::Op& op) {
   Emitter& e = l.emit;
-  const model::ModelConfig& c = l.config;
-  const int64_t d = c.head_dim, group = c.n_heads / c.n_kv_heads, q_width = c.n_heads * d;
+  const graph::OpAttrs& a = op.attrs;
+  const int32_t layer = op.layer;
+  const int64_t d = a.head_dim, group = a.n_heads / a.n_kv_heads, q_width = a.n_heads * d;
   const int64_t max_rows = std::min<int64_t>(kMaskRows, l.chip.softmax_contexts);
   if (group > max_rows)
     fail("engine compiler: layer {}: {} query heads per kv head exceed the {} softmax contexts of chip {}",
          layer, group, max_rows, l.chip.name);
-  const bool local = !c.layer_is_local.empty() && c.layer_is_local[static_cast<size_t>(layer)];
-  const int64_t window = (c.layer_is_local.empty() || local) ? c.sliding_window : 0;
+  const int64_t window = a.window;
   const auto bd = static_cast<uint64_t>(d * 2);
   const std::string label = fmt::format("blk.{}.attn", layer);
   e.begin_group("attention", label, layer);
@@ -71,7 +71,8 @@ void lower_attention(Lowering& l, int32_t layer) {
           e.dma_load(q_rows + static_cast<uint64_t>((g * group + j0 + j) * d * 2),
                      qbuf + static_cast<uint64_t>(j * tq) * bd, tq, d * 2, q_width * 2);
         e.ctx(ContextMode::clear, 0, 0, rows);
-        const AttentionTiles tiles{qbuf, s, p, corr, o, pv, vt, kbuf[0], kbuf[1], vbuf[0] - kbuf[0]};
+        const AttentionTiles tiles{
+            qbuf, s, p, corr, o, pv, vt, kbuf[0], kbuf[1], vbuf[0] - kbuf[0], d, a.scale, a.softcap};
         const QueryTile tile{tq, heads};
         if (l.dynamic) {
           emit_runtime_key_blocks(l, tiles, tile, kcache, vcache, t0, window);

@@ -20,7 +20,7 @@ HeadLayout head_layout(const DramPlan& plan, const engine::ChipConfig& chip) {
   return {s.rows, (w.rows + s.rows - 1) / s.rows};
 }
 
-void lower_head(Lowering& l) {
+void lower_head(Lowering& l, const HeadSpec& head) {
   Emitter& e = l.emit;
   const model::ModelConfig& c = l.config;
   const WeightSlot& w = l.plan.weight(l.plan.lm_head);
@@ -29,7 +29,8 @@ void lower_head(Lowering& l) {
   const int64_t strips = (w.rows + strip.rows - 1) / strip.rows;
   const IndexRange mine = split_units(strips, l.shard);  // this engine's vocabulary strips
 
-  e.begin_group(c.norm == model::NormKind::LAYER_NORM ? "layer_norm" : "rms_norm", "output_norm", -1);
+  const bool layer_norm = head.norm.op == NormOp::LAYER;
+  e.begin_group(layer_norm ? "layer_norm" : "rms_norm", head.norm.label, -1);
   SramArena arena(l.sram.workspace, l.sram.end);
   uint64_t slots[2], cbuf[2], idx[2];
   for (int i = 0; i < 2; ++i) {
@@ -67,10 +68,9 @@ void lower_head(Lowering& l) {
       e.dma_load(l.dynamic ? Loc(kLastRowRegister, l.plan.x) : Loc(at),
                  a + static_cast<uint64_t>(r * c.hidden * 2), 1, c.hidden * 2);
     }
-    const bool layer_norm = c.norm == model::NormKind::LAYER_NORM;
-    e.dma_load(l.plan.weight("output_norm.weight").codes, gamma, 1, c.hidden * 2);
-    if (layer_norm) e.dma_load(l.plan.weight("output_norm.bias").codes, beta, 1, c.hidden * 2);
-    emit_norm(l, layer_norm ? NormOp::LAYER : NormOp::RMS, a, rows, c.hidden, gamma, beta, scratch);
+    e.dma_load(l.plan.weight(head.norm.weight).codes, gamma, 1, c.hidden * 2);
+    if (layer_norm) e.dma_load(l.plan.weight(head.norm.bias).codes, beta, 1, c.hidden * 2);
+    emit_norm(l, head.norm.op, a, rows, c.hidden, gamma, beta, scratch);
 
     e.begin_group("linear", "output", -1);
     // Software-pipelined: strip j + 1 is requested before strip j's stores, which wait for its matrix work;
@@ -87,12 +87,12 @@ void lower_head(Lowering& l) {
       const uint64_t sc = scales[slot];
       e.mm({.a = a, .b = slots[slot], .c = cbuf[slot], .s = sc},
            {.m = rows, .n = n, .k = c.hidden, .fmt = w.format});
-      if (c.final_softcap > 0) {
+      if (head.softcap > 0) {
         VectorArgs v{.rows = rows, .cols = n, .bcast = Broadcast::scalar};
-        v.scalar = bf16_bits(1.0 / c.final_softcap);
+        v.scalar = bf16_bits(1.0 / head.softcap);
         e.vbinary(Opcode::vmul, {.a = cbuf[slot], .c = cbuf[slot]}, v);
         e.vact({.a = cbuf[slot], .c = cbuf[slot]}, {.rows = rows, .cols = n}, engine::kTanh);
-        v.scalar = bf16_bits(c.final_softcap);
+        v.scalar = bf16_bits(head.softcap);
         e.vbinary(Opcode::vmul, {.a = cbuf[slot], .c = cbuf[slot]}, v);
       }
       e.dma_store(l.plan.logits + static_cast<uint64_t>(j * strip.rows * 2), cbuf[slot], rows, n * 2,

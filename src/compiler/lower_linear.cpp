@@ -66,13 +66,15 @@ int64_t Lowering::max_chunk_rows() const {
   return chip.array == engine::ArrayKind::systolic ? 4 * chip.systolic_rows : 64;
 }
 
-NormRef make_norm(const Lowering& l, const std::string& name, int64_t size) {
+NormRef norm_ref(const graph::Graph& graph, const graph::Op& op) {
+  XPUSIM_ASSERT(op.kind == graph::OpKind::RMS_NORM || op.kind == graph::OpKind::LAYER_NORM);
+  auto name = [&](graph::TensorId t) { return graph.tensors[static_cast<size_t>(t)].name; };
   NormRef n;
-  n.op = l.config.norm == model::NormKind::LAYER_NORM ? NormOp::LAYER : NormOp::RMS;
-  n.weight = name + ".weight";
-  if (n.op == NormOp::LAYER) n.bias = name + ".bias";
-  n.label = name;
-  n.size = size;
+  n.op = op.kind == graph::OpKind::LAYER_NORM ? NormOp::LAYER : NormOp::RMS;
+  n.weight = name(op.inputs[1]);
+  if (n.op == NormOp::LAYER) n.bias = name(op.inputs[2]);
+  n.label = name(op.output);
+  n.size = graph.tensors[static_cast<size_t>(op.output)].shape.back();
   return n;
 }
 
