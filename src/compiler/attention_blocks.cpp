@@ -29,16 +29,14 @@ void add_mask(Emitter& e, const AttentionTiles& t, const QueryTile& q, int64_t n
 
 void emit_key_block(Lowering& l, const AttentionTiles& t, const QueryTile& q, const KeyBlock& b) {
   Emitter& e = l.emit;
-  const model::ModelConfig& c = l.config;
-  const int64_t d = c.head_dim, rows = q.rows(), n = b.n;
-  e.mm({.a = t.qbuf, .b = b.k, .c = t.s},
-       {.m = rows, .n = n, .k = d, .scale = bf16_bits(c.effective_attn_scale())});
-  if (c.attn_softcap > 0) {
+  const int64_t d = t.head_dim, rows = q.rows(), n = b.n;
+  e.mm({.a = t.qbuf, .b = b.k, .c = t.s}, {.m = rows, .n = n, .k = d, .scale = bf16_bits(t.scale)});
+  if (t.softcap > 0) {
     VectorArgs sc{.rows = rows, .cols = n, .bcast = Broadcast::scalar};
-    sc.scalar = bf16_bits(1.0 / c.attn_softcap);
+    sc.scalar = bf16_bits(1.0 / t.softcap);
     e.vbinary(Opcode::vmul, {.a = t.s, .c = t.s}, sc);
     e.vact({.a = t.s, .c = t.s}, {.rows = rows, .cols = n}, engine::kTanh);
-    sc.scalar = bf16_bits(c.attn_softcap);
+    sc.scalar = bf16_bits(t.softcap);
     e.vbinary(Opcode::vmul, {.a = t.s, .c = t.s}, sc);
   }
   if (b.causal) add_mask(e, t, q, n, *b.causal);
@@ -58,7 +56,7 @@ void emit_key_block(Lowering& l, const AttentionTiles& t, const QueryTile& q, co
 void emit_runtime_key_blocks(Lowering& l, const AttentionTiles& t, const QueryTile& q, uint64_t kcache,
                              uint64_t vcache, int64_t t0, int64_t window) {
   Emitter& e = l.emit;
-  const int64_t row_bytes = l.config.head_dim * 2;
+  const int64_t row_bytes = t.head_dim * 2;
   constexpr int r_pos = kAttnFirstRegister, r_count = r_pos + 1, r_key = r_pos + 2, r_offset = r_pos + 3,
                 r_slot = r_pos + 4, r_slot_sum = r_pos + 5, r_causal = r_pos + 6, r_window = r_pos + 7,
                 r_band_end = r_pos + 8, r_temp = r_pos + 9, r_middle = r_pos + 10;

@@ -17,6 +17,8 @@ namespace xpusim::compiler {
 struct AttentionTiles {
   uint64_t qbuf = 0, s = 0, p = 0, corr = 0, o = 0, pv = 0, vt = 0;
   uint64_t kbuf0 = 0, kbuf1 = 0, v_delta = 0;  // K buffers; a V buffer sits v_delta bytes after its K buffer
+  int64_t head_dim = 0;
+  double scale = 1.0, softcap = 0.0;  // the ATTENTION op's score multiplier and logit cap (0: none)
 };
 
 // The query tile the blocks are computed for: `tq` query rows per head, `group` heads (rows = tq * group).

@@ -20,16 +20,48 @@ using engine::Opcode;
 using engine::SoftmaxMode;
 using engine::VectorArgs;
 
-void lower_attention(Lowering& l, int32_t layer) {
+namespace {
+
+// The key blocks of one query tile at compile-time positions pos0 .. last: K/V blocks double-buffered,
+// causal and sliding-window masks where a block needs them.
+void emit_static_key_blocks(Lowering& l, const AttentionTiles& tiles, const QueryTile& tile,
+                            std::pair<uint64_t, uint64_t> caches, int64_t pos0, int64_t last,
+                            int64_t window) {
   Emitter& e = l.emit;
-  const model::ModelConfig& c = l.config;
-  const int64_t d = c.head_dim, group = c.n_heads / c.n_kv_heads, q_width = c.n_heads * d;
+  const int64_t d = tiles.head_dim;
+  const auto bd = static_cast<uint64_t>(d * 2);
+  const uint64_t kbuf[2] = {tiles.kbuf0, tiles.kbuf1};
+  const int64_t lo = window > 0 ? std::max<int64_t>(0, pos0 - window + 1) : 0;
+  const int64_t kb0 = lo / kAttnBlock * kAttnBlock;
+  for (int64_t kb = kb0; kb <= last; kb += kAttnBlock) {
+    const int64_t n = std::min(kAttnBlock, last + 1 - kb);
+    const int slot = static_cast<int>(l.kv_slot++ % 2);
+    const uint64_t vbuf = kbuf[slot] + tiles.v_delta;
+    e.dma_load(caches.first + static_cast<uint64_t>(kb) * bd, kbuf[slot], n, d * 2);
+    e.dma_load(caches.second + static_cast<uint64_t>(kb) * bd, vbuf, n, d * 2);
+    KeyBlock b{.k = kbuf[slot], .v = vbuf, .n = n, .first = kb == kb0};
+    // Causal: some key of the block lies after the first query's position.
+    if (kb + n - 1 > pos0)
+      b.causal = l.sram.mask_upper + static_cast<uint64_t>((kAttnBlock - (pos0 - kb)) * 2);
+    // Sliding window: some key of the block lies before the last query's window.
+    if (window > 0 && kb < last - window + 1)
+      b.window = l.sram.mask_lower + static_cast<uint64_t>((kAttnBlock - (pos0 - window + 1 - kb)) * 2);
+    emit_key_block(l, tiles, tile, b);
+  }
+}
+
+}  // namespace
+
+void lower_attention(Lowering& l, const graph::Op& op) {
+  Emitter& e = l.emit;
+  const graph::OpAttrs& a = op.attrs;
+  const int32_t layer = op.layer;
+  const int64_t d = a.head_dim, group = a.n_heads / a.n_kv_heads, q_width = a.n_heads * d;
   const int64_t max_rows = std::min<int64_t>(kMaskRows, l.chip.softmax_contexts);
   if (group > max_rows)
     fail("engine compiler: layer {}: {} query heads per kv head exceed the {} softmax contexts of chip {}",
          layer, group, max_rows, l.chip.name);
-  const bool local = !c.layer_is_local.empty() && c.layer_is_local[static_cast<size_t>(layer)];
-  const int64_t window = (c.layer_is_local.empty() || local) ? c.sliding_window : 0;
+  const int64_t window = a.window;
   const auto bd = static_cast<uint64_t>(d * 2);
   const std::string label = fmt::format("blk.{}.attn", layer);
   e.begin_group("attention", label, layer);
@@ -71,28 +103,13 @@ void lower_attention(Lowering& l, int32_t layer) {
           e.dma_load(q_rows + static_cast<uint64_t>((g * group + j0 + j) * d * 2),
                      qbuf + static_cast<uint64_t>(j * tq) * bd, tq, d * 2, q_width * 2);
         e.ctx(ContextMode::clear, 0, 0, rows);
-        const AttentionTiles tiles{qbuf, s, p, corr, o, pv, vt, kbuf[0], kbuf[1], vbuf[0] - kbuf[0]};
+        const AttentionTiles tiles{
+            qbuf, s, p, corr, o, pv, vt, kbuf[0], kbuf[1], vbuf[0] - kbuf[0], d, a.scale, a.softcap};
         const QueryTile tile{tq, heads};
         if (l.dynamic) {
           emit_runtime_key_blocks(l, tiles, tile, kcache, vcache, t0, window);
         } else {
-          const int64_t lo = window > 0 ? std::max<int64_t>(0, pos0 - window + 1) : 0;
-          const int64_t kb0 = lo / kAttnBlock * kAttnBlock;
-          for (int64_t kb = kb0; kb <= last; kb += kAttnBlock) {
-            const int64_t n = std::min(kAttnBlock, last + 1 - kb);
-            const int slot = static_cast<int>(l.kv_slot++ % 2);
-            e.dma_load(kcache + static_cast<uint64_t>(kb) * bd, kbuf[slot], n, d * 2);
-            e.dma_load(vcache + static_cast<uint64_t>(kb) * bd, vbuf[slot], n, d * 2);
-            KeyBlock b{.k = kbuf[slot], .v = vbuf[slot], .n = n, .first = kb == kb0};
-            // Causal: some key of the block lies after the first query's position.
-            if (kb + n - 1 > pos0)
-              b.causal = l.sram.mask_upper + static_cast<uint64_t>((kAttnBlock - (pos0 - kb)) * 2);
-            // Sliding window: some key of the block lies before the last query's window.
-            if (window > 0 && kb < last - window + 1)
-              b.window =
-                  l.sram.mask_lower + static_cast<uint64_t>((kAttnBlock - (pos0 - window + 1 - kb)) * 2);
-            emit_key_block(l, tiles, tile, b);
-          }
+          emit_static_key_blocks(l, tiles, tile, {kcache, vcache}, pos0, last, window);
         }
         e.ctx(ContextMode::read_recip_sum, recip, 0, rows);
         e.vbinary(Opcode::vmul, {.a = o, .b = recip, .c = o},

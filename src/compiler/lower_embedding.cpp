@@ -77,11 +77,11 @@ void decode_rows(Lowering& l, const WeightSlot& w, const RowTiles& t, int64_t ro
 
 }  // namespace
 
-void lower_embedding(Lowering& l) {
+void lower_embedding(Lowering& l, const EmbeddingSpec& spec) {
   const model::ModelConfig& c = l.config;
   Emitter& e = l.emit;
-  const WeightSlot& table = l.plan.weight("token_embd.weight");
-  const WeightSlot* positions = c.learned_positions ? &l.plan.weight("position_embd.weight") : nullptr;
+  const WeightSlot& table = l.plan.weight(spec.table);
+  const WeightSlot* positions = spec.positions.empty() ? nullptr : &l.plan.weight(spec.positions);
   const int64_t hidden = c.hidden;
   const IndexRange mine{0, l.total_tokens};
   e.begin_group("embed_rows", "token_embd", -1);
@@ -137,9 +137,9 @@ void lower_embedding(Lowering& l) {
       e.vbinary(Opcode::vadd, {.a = tok.rows, .b = pos.rows, .c = tok.rows},
                 VectorArgs{.rows = r, .cols = hidden});
     }
-    if (c.embed_scale != 1.0) {
+    if (spec.scale != 1.0) {
       VectorArgs scale{.rows = r, .cols = hidden, .bcast = engine::Broadcast::scalar};
-      scale.scalar = bf16_bits(c.embed_scale);
+      scale.scalar = bf16_bits(spec.scale);
       e.vbinary(Opcode::vmul, {.a = tok.rows, .c = tok.rows}, scale);
     }
     e.dma_store(l.plan.x + static_cast<uint64_t>(t0 * hidden * 2), tok.rows, r, hidden * 2);

@@ -20,31 +20,32 @@ HeadLayout head_layout(const DramPlan& plan, const engine::ChipConfig& chip) {
   return {s.rows, (w.rows + s.rows - 1) / s.rows};
 }
 
-void lower_head(Lowering& l) {
-  Emitter& e = l.emit;
-  const model::ModelConfig& c = l.config;
-  const WeightSlot& w = l.plan.weight(l.plan.lm_head);
-  const Strip strip = strip_for(l.chip, w);
-  const int64_t rows = static_cast<int64_t>(l.step.sequences.size());
-  const int64_t strips = (w.rows + strip.rows - 1) / strip.rows;
-  const IndexRange mine = split_units(strips, l.shard);  // this engine's vocabulary strips
+namespace {
 
-  e.begin_group(c.norm == model::NormKind::LAYER_NORM ? "layer_norm" : "rms_norm", "output_norm", -1);
+// The head's SRAM tiles and DRAM meeting points for one step.
+struct HeadTiles {
+  uint64_t slots[2] = {}, cbuf[2] = {}, idx[2] = {};
+  uint64_t a = 0, cand = 0, cand_t = 0, win = 0, win_val = 0, gamma = 0, beta = 0, scratch = 0;
+  uint64_t cand_idx_dram = 0, cand_val_dram = 0;
+};
+
+HeadTiles take_head_tiles(const Lowering& l, const Strip& strip, int64_t rows, int64_t strips) {
+  const int64_t hidden = l.config.hidden;
   SramArena arena(l.sram.workspace, l.sram.end);
-  uint64_t slots[2], cbuf[2], idx[2];
+  HeadTiles t;
   for (int i = 0; i < 2; ++i) {
-    slots[i] = arena.take(strip.bytes);
-    cbuf[i] = arena.take(static_cast<uint64_t>(rows * strip.rows * 2));
-    idx[i] = arena.take(static_cast<uint64_t>(rows * 4));
+    t.slots[i] = arena.take(strip.bytes);
+    t.cbuf[i] = arena.take(static_cast<uint64_t>(rows * strip.rows * 2));
+    t.idx[i] = arena.take(static_cast<uint64_t>(rows * 4));
   }
-  const uint64_t a = arena.take(static_cast<uint64_t>(rows * c.hidden * 2));
-  const uint64_t cand = arena.take(static_cast<uint64_t>(strips * rows * 2));
-  const uint64_t cand_t = rows > 1 ? arena.take(static_cast<uint64_t>(strips * rows * 2)) : cand;
-  const uint64_t win = arena.take(static_cast<uint64_t>(rows * 4));
-  const uint64_t win_val = arena.take(static_cast<uint64_t>(rows * 2));
-  const uint64_t gamma = arena.take(static_cast<uint64_t>(c.hidden * 2));
-  const uint64_t beta = arena.take(static_cast<uint64_t>(c.hidden * 2));
-  const uint64_t scratch = arena.take(static_cast<uint64_t>(rows * 8 + 256));
+  t.a = arena.take(static_cast<uint64_t>(rows * hidden * 2));
+  t.cand = arena.take(static_cast<uint64_t>(strips * rows * 2));
+  t.cand_t = rows > 1 ? arena.take(static_cast<uint64_t>(strips * rows * 2)) : t.cand;
+  t.win = arena.take(static_cast<uint64_t>(rows * 4));
+  t.win_val = arena.take(static_cast<uint64_t>(rows * 2));
+  t.gamma = arena.take(static_cast<uint64_t>(hidden * 2));
+  t.beta = arena.take(static_cast<uint64_t>(hidden * 2));
+  t.scratch = arena.take(static_cast<uint64_t>(rows * 8 + 256));
   if (arena.overflowed())
     fail(
         "engine compiler: LM head: {} sequences x {} vocabulary strips do not fit the SRAM of chip {} ({} "
@@ -52,66 +53,91 @@ void lower_head(Lowering& l) {
         rows, strips, l.chip.name, l.chip.sram_kib);
   // Several engines: strip maxima meet in DRAM after the candidate indices (the argmax area has room for
   // vocab + 1 u32 per sequence).
-  const uint64_t cand_idx_dram = l.plan.argmax + static_cast<uint64_t>(rows * 4);
-  const uint64_t cand_val_dram = cand_idx_dram + static_cast<uint64_t>(strips * rows * 4);
-  if (l.shard.parallel() && rows * (4 + 6 * strips) > l.plan.shape.sequences * 4 * (c.vocab_size + 1))
+  t.cand_idx_dram = l.plan.argmax + static_cast<uint64_t>(rows * 4);
+  t.cand_val_dram = t.cand_idx_dram + static_cast<uint64_t>(strips * rows * 4);
+  if (l.shard.parallel() && rows * (4 + 6 * strips) > l.plan.shape.sequences * 4 * (l.config.vocab_size + 1))
     fail("engine compiler: LM head: {} strips of {} rows leave no room for the cross-engine argmax", strips,
          strip.rows);
+  return t;
+}
 
+// The last row of every sequence, normalised.
+void emit_head_rows(Lowering& l, const HeadSpec& head, const HeadTiles& t, int64_t rows) {
+  Emitter& e = l.emit;
+  const int64_t hidden = l.config.hidden;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t row =
+        l.row0[static_cast<size_t>(r)] + l.step.sequences[static_cast<size_t>(r)].new_tokens - 1;
+    const uint64_t at = l.plan.x + static_cast<uint64_t>(row * hidden * 2);
+    // Generic programs: the last real row (kLastRowRegister), not the padded tile's last row.
+    e.dma_load(l.dynamic ? Loc(kLastRowRegister, l.plan.x) : Loc(at),
+               t.a + static_cast<uint64_t>(r * hidden * 2), 1, hidden * 2);
+  }
+  e.dma_load(l.plan.weight(head.norm.weight).codes, t.gamma, 1, hidden * 2);
+  if (head.norm.op == NormOp::LAYER) e.dma_load(l.plan.weight(head.norm.bias).codes, t.beta, 1, hidden * 2);
+  emit_norm(l, head.norm.op, t.a, rows, hidden, t.gamma, t.beta, t.scratch);
+}
+
+// This engine's vocabulary strips: logits (soft-capped), stored, and the top-1 of each strip.
+void emit_head_strips(Lowering& l, const HeadSpec& head, const HeadTiles& t, const Strip& strip, int64_t rows,
+                      IndexRange mine) {
+  Emitter& e = l.emit;
+  const WeightSlot& w = l.plan.weight(l.plan.lm_head);
+  e.begin_group("linear", "output", -1);
+  // Software-pipelined: strip j + 1 is requested before strip j's stores, which wait for its matrix work;
+  // the DRAM channel is granted in program order, so a store issued first would hold the next load back.
+  auto strip_rows = [&](int64_t j) { return std::min(strip.rows, w.rows - j * strip.rows); };
+  uint64_t scales[2];
+  scales[mine.begin % 2] =
+      load_strip(l, w, strip, mine.begin, strip_rows(mine.begin), t.slots[mine.begin % 2]);
+  for (int64_t j = mine.begin; j < mine.end; ++j) {
+    const int64_t n = strip_rows(j);
+    const int slot = static_cast<int>(j % 2);
+    const uint64_t cbuf = t.cbuf[slot];
+    if (j + 1 < mine.end)
+      scales[1 - slot] = load_strip(l, w, strip, j + 1, strip_rows(j + 1), t.slots[1 - slot]);
+    e.mm({.a = t.a, .b = t.slots[slot], .c = cbuf, .s = scales[slot]},
+         {.m = rows, .n = n, .k = l.config.hidden, .fmt = w.format});
+    if (head.softcap > 0) {
+      VectorArgs v{.rows = rows, .cols = n, .bcast = Broadcast::scalar};
+      v.scalar = bf16_bits(1.0 / head.softcap);
+      e.vbinary(Opcode::vmul, {.a = cbuf, .c = cbuf}, v);
+      e.vact({.a = cbuf, .c = cbuf}, {.rows = rows, .cols = n}, engine::kTanh);
+      v.scalar = bf16_bits(head.softcap);
+      e.vbinary(Opcode::vmul, {.a = cbuf, .c = cbuf}, v);
+    }
+    e.dma_store(l.plan.logits + static_cast<uint64_t>(j * strip.rows * 2), cbuf, rows, n * 2, w.rows * 2);
+    const uint64_t cand = t.cand + static_cast<uint64_t>(j * rows * 2);
+    e.topk({.a = cbuf, .c = t.idx[slot], .s = cand}, {.rows = rows, .cols = n}, 1);
+    e.dma_store(t.cand_idx_dram + static_cast<uint64_t>(j * rows * 4), t.idx[slot], 1, rows * 4);
+    if (l.shard.parallel())
+      e.dma_store(t.cand_val_dram + static_cast<uint64_t>(j * rows * 2), cand, 1, rows * 2);
+  }
+}
+
+}  // namespace
+
+void lower_head(Lowering& l, const HeadSpec& head) {
+  Emitter& e = l.emit;
+  const WeightSlot& w = l.plan.weight(l.plan.lm_head);
+  const Strip strip = strip_for(l.chip, w);
+  const int64_t rows = static_cast<int64_t>(l.step.sequences.size());
+  const int64_t strips = (w.rows + strip.rows - 1) / strip.rows;
+  const IndexRange mine = split_units(strips, l.shard);  // this engine's vocabulary strips
+
+  e.begin_group(head.norm.op == NormOp::LAYER ? "layer_norm" : "rms_norm", head.norm.label, -1);
+  const HeadTiles t = take_head_tiles(l, strip, rows, strips);
   if (!mine.empty()) {
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t row =
-          l.row0[static_cast<size_t>(r)] + l.step.sequences[static_cast<size_t>(r)].new_tokens - 1;
-      const uint64_t at = l.plan.x + static_cast<uint64_t>(row * c.hidden * 2);
-      // Generic programs: the last real row (kLastRowRegister), not the padded tile's last row.
-      e.dma_load(l.dynamic ? Loc(kLastRowRegister, l.plan.x) : Loc(at),
-                 a + static_cast<uint64_t>(r * c.hidden * 2), 1, c.hidden * 2);
-    }
-    const bool layer_norm = c.norm == model::NormKind::LAYER_NORM;
-    e.dma_load(l.plan.weight("output_norm.weight").codes, gamma, 1, c.hidden * 2);
-    if (layer_norm) e.dma_load(l.plan.weight("output_norm.bias").codes, beta, 1, c.hidden * 2);
-    emit_norm(l, layer_norm ? NormOp::LAYER : NormOp::RMS, a, rows, c.hidden, gamma, beta, scratch);
-
-    e.begin_group("linear", "output", -1);
-    // Software-pipelined: strip j + 1 is requested before strip j's stores, which wait for its matrix work;
-    // the DRAM channel is granted in program order, so a store issued first would hold the next load back.
-    auto strip_rows = [&](int64_t j) { return std::min(strip.rows, w.rows - j * strip.rows); };
-    uint64_t scales[2];
-    scales[mine.begin % 2] =
-        load_strip(l, w, strip, mine.begin, strip_rows(mine.begin), slots[mine.begin % 2]);
-    for (int64_t j = mine.begin; j < mine.end; ++j) {
-      const int64_t n = strip_rows(j);
-      const int slot = static_cast<int>(j % 2);
-      if (j + 1 < mine.end)
-        scales[1 - slot] = load_strip(l, w, strip, j + 1, strip_rows(j + 1), slots[1 - slot]);
-      const uint64_t sc = scales[slot];
-      e.mm({.a = a, .b = slots[slot], .c = cbuf[slot], .s = sc},
-           {.m = rows, .n = n, .k = c.hidden, .fmt = w.format});
-      if (c.final_softcap > 0) {
-        VectorArgs v{.rows = rows, .cols = n, .bcast = Broadcast::scalar};
-        v.scalar = bf16_bits(1.0 / c.final_softcap);
-        e.vbinary(Opcode::vmul, {.a = cbuf[slot], .c = cbuf[slot]}, v);
-        e.vact({.a = cbuf[slot], .c = cbuf[slot]}, {.rows = rows, .cols = n}, engine::kTanh);
-        v.scalar = bf16_bits(c.final_softcap);
-        e.vbinary(Opcode::vmul, {.a = cbuf[slot], .c = cbuf[slot]}, v);
-      }
-      e.dma_store(l.plan.logits + static_cast<uint64_t>(j * strip.rows * 2), cbuf[slot], rows, n * 2,
-                  w.rows * 2);
-      e.topk({.a = cbuf[slot], .c = idx[slot], .s = cand + static_cast<uint64_t>(j * rows * 2)},
-             {.rows = rows, .cols = n}, 1);
-      e.dma_store(cand_idx_dram + static_cast<uint64_t>(j * rows * 4), idx[slot], 1, rows * 4);
-      if (l.shard.parallel())
-        e.dma_store(cand_val_dram + static_cast<uint64_t>(j * rows * 2),
-                    cand + static_cast<uint64_t>(j * rows * 2), 1, rows * 2);
-    }
+    emit_head_rows(l, head, t, rows);
+    emit_head_strips(l, head, t, strip, rows, mine);
   }
   emit_barrier(l, -1);  // engine 0 picks the winner over every engine's strips
   if (!l.shard.master()) return;
   e.begin_group("argmax", "output_argmax", -1);
-  if (l.shard.parallel()) e.dma_load(cand_val_dram, cand, 1, strips * rows * 2);
-  if (rows > 1) e.vtrans({.a = cand, .c = cand_t}, {.rows = strips, .cols = rows});
-  e.topk({.a = cand_t, .c = win, .s = win_val}, {.rows = rows, .cols = strips}, 1);
-  e.dma_store(l.plan.argmax, win, 1, rows * 4);
+  if (l.shard.parallel()) e.dma_load(t.cand_val_dram, t.cand, 1, strips * rows * 2);
+  if (rows > 1) e.vtrans({.a = t.cand, .c = t.cand_t}, {.rows = strips, .cols = rows});
+  e.topk({.a = t.cand_t, .c = t.win, .s = t.win_val}, {.rows = rows, .cols = strips}, 1);
+  e.dma_store(l.plan.argmax, t.win, 1, rows * 4);
 }
 
 }  // namespace xpusim::compiler

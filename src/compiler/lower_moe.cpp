@@ -49,10 +49,6 @@ engine::ActivationPreset expert_activation(model::Activation act) {
   }
 }
 
-std::string expert_weight(int32_t layer, const char* kind, int64_t expert) {
-  return fmt::format("blk.{}.{}.{}.weight", layer, kind, expert);
-}
-
 // Strip of `rows` weight rows from `first_row`; reg != 0: DRAM addresses relative to that register.
 uint64_t load_expert_strip(Lowering& l, const WeightSlot& w, const Strip& s, int64_t first_row, int64_t rows,
                            uint64_t slot, int reg) {
@@ -70,15 +66,15 @@ uint64_t load_expert_strip(Lowering& l, const WeightSlot& w, const Strip& s, int
 }
 
 // Byte distance between consecutive experts' weights (0 when the plan aliases weights: timing-only).
-uint64_t expert_stride(const Lowering& l, int32_t layer) {
-  const int64_t experts = l.config.n_experts;
+uint64_t expert_stride(const Lowering& l, const MoeSpec& m) {
+  const int32_t layer = m.layer;
+  const auto experts = static_cast<int64_t>(m.experts.size());
   if (experts < 2 || l.plan.weights_aliased) return 0;
-  const uint64_t stride = l.plan.weight(expert_weight(layer, "ffn_gate_exps", 1)).codes -
-                          l.plan.weight(expert_weight(layer, "ffn_gate_exps", 0)).codes;
-  for (const char* kind : {"ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"})
+  const uint64_t stride = l.plan.weight(m.experts[1][0]).codes - l.plan.weight(m.experts[0][0]).codes;
+  for (size_t kind = 0; kind < 3; ++kind)
     for (int64_t e = 1; e < experts; ++e) {
-      const WeightSlot& w = l.plan.weight(expert_weight(layer, kind, e));
-      const WeightSlot& first = l.plan.weight(expert_weight(layer, kind, 0));
+      const WeightSlot& w = l.plan.weight(m.experts[static_cast<size_t>(e)][kind]);
+      const WeightSlot& first = l.plan.weight(m.experts[0][kind]);
       if (w.codes - first.codes != static_cast<uint64_t>(e) * stride ||
           (w.scales != 0 && w.scales - first.scales != static_cast<uint64_t>(e) * stride))
         fail("engine compiler: layer {}: expert weights are not at a constant stride in the DRAM plan",
@@ -91,11 +87,11 @@ uint64_t expert_stride(const Lowering& l, int32_t layer) {
 }
 
 // ffn_norm of the step's rows -> moe_in.
-void emit_moe_norm(Lowering& l, int32_t layer) {
+void emit_moe_norm(Lowering& l, const MoeSpec& m) {
   Emitter& e = l.emit;
   const int64_t hidden = l.config.hidden, tokens = l.total_tokens;
-  const NormRef norm = make_norm(l, fmt::format("blk.{}.ffn_norm", layer), hidden);
-  e.begin_group(norm.op == NormOp::LAYER ? "layer_norm" : "rms_norm", norm.label, layer);
+  const NormRef& norm = m.norm;
+  e.begin_group(norm.op == NormOp::LAYER ? "layer_norm" : "rms_norm", norm.label, m.layer);
   const uint64_t gamma = l.sram.params;
   const uint64_t beta = gamma + static_cast<uint64_t>(round_up(hidden * 2, 128));
   e.dma_load(l.plan.weight(norm.weight).codes, gamma, 1, hidden * 2);
@@ -117,9 +113,12 @@ void emit_moe_norm(Lowering& l, int32_t layer) {
 }
 
 // Router logits tile [rows, E] -> routed ids and weights in DRAM.
-void emit_routing(Lowering& l, int32_t layer, uint64_t logits, int64_t rows, int64_t c0, SramArena& arena) {
+void emit_routing(Lowering& l, const MoeSpec& m, uint64_t logits, int64_t rows, int64_t c0,
+                  SramArena& arena) {
   Emitter& e = l.emit;
-  const int64_t experts = l.config.n_experts, k = l.config.n_experts_used, tokens = l.total_tokens;
+  const int32_t layer = m.layer;
+  const auto experts = static_cast<int64_t>(m.experts.size());
+  const int64_t k = m.top_k, tokens = l.total_tokens;
   e.begin_group("moe", fmt::format("blk.{}.moe_router", layer), layer);
   const uint64_t ids = arena.take(static_cast<uint64_t>(rows * k * 4));
   const uint64_t probs = arena.take(static_cast<uint64_t>(rows * k * 2));
@@ -128,7 +127,7 @@ void emit_routing(Lowering& l, int32_t layer, uint64_t logits, int64_t rows, int
   if (arena.overflowed()) fail("engine compiler: layer {}: the router tiles do not fit SRAM", layer);
   e.softmax({.a = logits, .c = logits}, vargs(rows, experts), engine::SoftmaxMode::full);
   e.topk({.a = logits, .c = ids, .s = probs}, vargs(rows, experts), k);
-  if (l.config.norm_topk_prob) {
+  if (m.norm_topk) {
     e.vred({.a = probs, .c = sums}, vargs(rows, k), engine::ReduceMode::sum);
     e.vact({.a = sums, .c = sums}, vargs(rows, 1), {engine::Activation::recip, 0, 0});
     VectorArgs scale = vargs(rows, k);
@@ -146,8 +145,9 @@ struct ExpertWeights {
 
 // Assignments [a0, a1) through one expert: input rows moe_in[a % T], output rows moe_out[a] (weighted).
 // reg != 0: the expert's weights are at DRAM offsets from that register (dynamic dispatch).
-void emit_expert(Lowering& l, int32_t layer, const ExpertWeights& w, int reg, int64_t a0, int64_t a1,
+void emit_expert(Lowering& l, const MoeSpec& m, const ExpertWeights& w, int reg, int64_t a0, int64_t a1,
                  const std::string& label) {
+  const int32_t layer = m.layer;
   Emitter& e = l.emit;
   const int64_t hidden = l.config.hidden, ffn = l.config.expert_ffn_hidden, tokens = l.total_tokens;
   const Strip gs = strip_for(l.chip, *w.gate), us = strip_for(l.chip, *w.up), ds = strip_for(l.chip, *w.down);
@@ -163,7 +163,7 @@ void emit_expert(Lowering& l, int32_t layer, const ExpertWeights& w, int reg, in
         "for "
         "one token row and {} KiB of weight strips; chip {} has {} KiB",
         layer, hidden, ffn, per_row / 1024, fixed / 1024, l.chip.name, l.chip.sram_kib);
-  const engine::ActivationPreset act = expert_activation(l.config.activation);
+  const engine::ActivationPreset act = expert_activation(m.activation);
   for (int64_t b0 = a0; b0 < a1; b0 += chunk) {
     const int64_t r = std::min(chunk, a1 - b0);
     SramArena arena(l.sram.workspace, l.sram.end);
@@ -217,9 +217,10 @@ void emit_expert(Lowering& l, int32_t layer, const ExpertWeights& w, int reg, in
 }
 
 // x[t] += sum_i moe_out[i * T + t].
-void emit_combine(Lowering& l, int32_t layer) {
+void emit_combine(Lowering& l, const MoeSpec& m) {
   Emitter& e = l.emit;
-  const int64_t hidden = l.config.hidden, tokens = l.total_tokens, k = l.config.n_experts_used;
+  const int32_t layer = m.layer;
+  const int64_t hidden = l.config.hidden, tokens = l.total_tokens, k = m.top_k;
   e.begin_group("add", fmt::format("blk.{}.moe_combine", layer), layer);
   const uint64_t space = l.sram.end - l.sram.workspace;
   const int64_t chunk =
@@ -244,34 +245,35 @@ void emit_combine(Lowering& l, int32_t layer) {
 
 }  // namespace
 
-void lower_moe(Lowering& l, int32_t layer) {
+void lower_moe(Lowering& l, const MoeSpec& m) {
   const model::ModelConfig& c = l.config;
+  const int32_t layer = m.layer;
+  const auto experts = static_cast<int64_t>(m.experts.size());
   if (l.shard.parallel())
     fail("engine compiler: layer {}: MoE layers run on one engine (no expert parallelism yet)", layer);
-  if (c.n_experts_used < 1 || c.n_experts_used > 8 || c.n_experts_used > c.n_experts)
+  if (m.top_k < 1 || m.top_k > 8 || m.top_k > experts)
     fail("engine compiler: layer {}: top-{} routing over {} experts; the engine's topk selects 1..8", layer,
-         c.n_experts_used, c.n_experts);
-  emit_moe_norm(l, layer);
+         m.top_k, experts);
+  emit_moe_norm(l, m);
 
   LinearGroup router;
   router.in_dram = l.plan.moe_in, router.in = c.hidden, router.layer = layer;
-  LinearOut logits{.weight = fmt::format("blk.{}.ffn_gate_inp.weight", layer), .store = false};
-  logits.label = fmt::format("blk.{}.ffn_gate_inp", layer);
-  logits.epilogue = [layer](Lowering& lw, uint64_t tile, int64_t rows, int64_t c0, SramArena& arena) {
-    emit_routing(lw, layer, tile, rows, c0, arena);
+  LinearOut logits{.weight = m.router, .store = false};
+  logits.label = m.router_label;
+  logits.epilogue = [m](Lowering& lw, uint64_t tile, int64_t rows, int64_t c0, SramArena& arena) {
+    emit_routing(lw, m, tile, rows, c0, arena);
   };
   router.outs = {logits};
   lower_linear_group(l, router);
 
-  const int64_t tokens = l.total_tokens, k = c.n_experts_used;
+  const int64_t tokens = l.total_tokens, k = m.top_k;
   auto weights_of = [&](int64_t expert) {
-    return ExpertWeights{&l.plan.weight(expert_weight(layer, "ffn_gate_exps", expert)),
-                         &l.plan.weight(expert_weight(layer, "ffn_up_exps", expert)),
-                         &l.plan.weight(expert_weight(layer, "ffn_down_exps", expert))};
+    const std::array<std::string, 3>& names = m.experts[static_cast<size_t>(expert)];
+    return ExpertWeights{&l.plan.weight(names[0]), &l.plan.weight(names[1]), &l.plan.weight(names[2])};
   };
   if (tokens == 1) {
     // Decode: dispatch on the routed ids at run time.
-    const uint64_t stride = expert_stride(l, layer);
+    const uint64_t stride = expert_stride(l, m);
     const ExpertWeights first = weights_of(0);
     for (int64_t i = 0; i < k; ++i) {
       const std::string label = fmt::format("blk.{}.moe_expert_slot{}", layer, i);
@@ -279,20 +281,19 @@ void lower_moe(Lowering& l, int32_t layer) {
       const uint64_t id_at =
           l.sram.workspace;  // the expert's tiles reuse it after the ld (ordered by hazards)
       l.emit.dma_load(l.plan.moe_ids + static_cast<uint64_t>(i * 4), id_at, 1, 4);
-      l.emit.ld(kExpertRegister, id_at, 0, static_cast<uint32_t>(c.n_experts - 1));
+      l.emit.ld(kExpertRegister, id_at, 0, static_cast<uint32_t>(experts - 1));
       l.emit.scalar_imm(Opcode::muli, kExpertRegister, kExpertRegister, static_cast<int64_t>(stride));
-      emit_expert(l, layer, first, kExpertRegister, i, i + 1, label);
+      emit_expert(l, m, first, kExpertRegister, i, i + 1, label);
     }
   } else {
     // Several tokens: balanced routing (timing-only; see the header comment).
-    const int64_t assignments = tokens * k, active = std::min(c.n_experts, assignments);
+    const int64_t assignments = tokens * k, active = std::min(experts, assignments);
     for (int64_t j = 0; j < active; ++j) {
       const int64_t a0 = j * assignments / active, a1 = (j + 1) * assignments / active;
-      if (a1 > a0)
-        emit_expert(l, layer, weights_of(j), 0, a0, a1, fmt::format("blk.{}.moe_expert{}", layer, j));
+      if (a1 > a0) emit_expert(l, m, weights_of(j), 0, a0, a1, fmt::format("blk.{}.moe_expert{}", layer, j));
     }
   }
-  emit_combine(l, layer);
+  emit_combine(l, m);
 }
 
 }  // namespace xpusim::compiler

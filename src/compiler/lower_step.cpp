@@ -1,12 +1,17 @@
-// The decoder step driver: SRAM layout, per-layer op order (QKV with qk-norm / RoPE / KV-store epilogues,
-// attention, output projection + residual, MLP + residual) and the LM head.
+// The step driver: SRAM layout, then the fused groups of the model's step graph in graph order (the
+// embedding gather, linears with their norm prologue and epilogues — qk-norm / RoPE / KV store on the tile,
+// post-norm and residual add on whole rows —, attention, MoE layers, the LM head), each lowered by the
+// lowering of its kind.
 #include "compiler/lower_step.h"
 
 #include <algorithm>
 
 #include "compiler/lowering.h"
 #include "compiler/runtime_registers.h"
+#include "compiler/step_graph.h"
 #include "core/error.h"
+#include "graph/passes/fuse.h"
+#include "graph/passes/readers.h"
 
 namespace xpusim::compiler {
 
@@ -26,17 +31,10 @@ std::vector<int64_t> step_row_offsets(const StepRequest& step) {
 
 namespace {
 
-engine::ActivationPreset activation_preset(model::Activation act) {
-  switch (act) {
-    case model::Activation::SILU:
-      return engine::kSilu;
-    case model::Activation::GELU_TANH:
-    case model::Activation::GELU_ERF:
-      return engine::kGelu;  // x * sigmoid(1.6953125 x): the activation unit's GELU (engine.md §2.3)
-    case model::Activation::RELU:
-      return engine::kRelu;
-  }
-  return engine::kSilu;
+engine::ActivationPreset activation_preset(graph::OpKind act) {
+  if (act == graph::OpKind::SILU) return engine::kSilu;
+  XPUSIM_ASSERT(act == graph::OpKind::GELU_TANH);
+  return engine::kGelu;  // x * sigmoid(1.6953125 x): the activation unit's GELU (engine.md §2.3)
 }
 
 // Calls fn(sequence, first token of the sequence in the tile, count, row in the tile) for every part of
@@ -50,30 +48,37 @@ void for_segments(const Lowering& l, int64_t c0, int64_t rows, Fn fn) {
   }
 }
 
-bool layer_is_local(const model::ModelConfig& c, int32_t layer) {
-  return !c.layer_is_local.empty() && c.layer_is_local[static_cast<size_t>(layer)];
-}
-
-// Per-head RMSNorm of a [rows, heads * d] tile (Qwen3 / Gemma 3 qk-norm).
-void emit_head_norm(Lowering& l, uint64_t c, int64_t rows, int64_t heads, const std::string& name,
-                    int32_t layer, SramArena& arena) {
-  l.emit.begin_group("rms_norm", name, layer);
-  const WeightSlot& w = l.plan.weight(name + ".weight");
+// Per-head norm of a [rows, heads * d] tile (Qwen3 / Gemma 3 qk-norm): the RESHAPE, norm, RESHAPE of the
+// graph.
+void emit_head_norm(Lowering& l, uint64_t c, int64_t rows, int64_t heads, const NormRef& norm, int32_t layer,
+                    SramArena& arena) {
+  if (norm.op != NormOp::RMS) fail("engine compiler: layer {}: per-head layer norms are not lowered", layer);
+  l.emit.begin_group("rms_norm", norm.label, layer);
+  const WeightSlot& w = l.plan.weight(norm.weight);
   const uint64_t gamma = arena.take(static_cast<uint64_t>(w.cols * 2));
   const uint64_t scratch = arena.take(static_cast<uint64_t>(rows * heads) * 4 + 256);
   l.emit.dma_load(w.codes, gamma, 1, w.cols * 2);
-  emit_norm(l, NormOp::RMS, c, rows * heads, l.config.head_dim, gamma, 0, scratch);
+  emit_norm(l, NormOp::RMS, c, rows * heads, norm.size, gamma, 0, scratch);
+}
+
+// The plan's cos/sin tables of a ROPE op: the model's base, or the local layers' base (Gemma 3).
+std::pair<uint64_t, uint64_t> rope_tables(const Lowering& l, const model::RopeConfig& rope, int32_t layer) {
+  const model::RopeConfig& global = l.config.rope;
+  if (rope.theta == global.theta && rope.scaling == global.scaling) return {l.plan.rope_cos, l.plan.rope_sin};
+  if (l.plan.rope_cos_local != l.plan.rope_cos && rope.theta == global.theta_local &&
+      rope.scaling == model::RopeScaling::NONE)
+    return {l.plan.rope_cos_local, l.plan.rope_sin_local};
+  fail("engine compiler: layer {}: RoPE base {} has no table in the DRAM plan", layer, rope.theta);
 }
 
 // rotate_half RoPE on a [rows, heads * d] tile: x1' = x1 cos - x2 sin, x2' = x2 cos + x1 sin.
-void emit_rope(Lowering& l, uint64_t c, int64_t rows, int64_t c0, int64_t heads, const std::string& label,
-               int32_t layer, SramArena& arena) {
+void emit_rope(Lowering& l, uint64_t c, int64_t rows, int64_t c0, int64_t heads, const graph::Op& op,
+               const std::string& label, SramArena& arena) {
   Emitter& e = l.emit;
+  const int32_t layer = op.layer;
   e.begin_group("rope", label, layer);
-  const int64_t d = l.config.head_dim, half = d / 2, width = heads * d;
-  const bool local = layer_is_local(l.config, layer);
-  const uint64_t cos_table = local ? l.plan.rope_cos_local : l.plan.rope_cos;
-  const uint64_t sin_table = local ? l.plan.rope_sin_local : l.plan.rope_sin;
+  const int64_t d = op.attrs.head_dim, half = d / 2, width = heads * d;
+  const auto [cos_table, sin_table] = rope_tables(l, op.attrs.rope, layer);
   const auto half_bytes = static_cast<uint64_t>(half * 2);
   const uint64_t cos = arena.take(static_cast<uint64_t>(rows) * half_bytes);
   const uint64_t sin = arena.take(static_cast<uint64_t>(rows) * half_bytes);
@@ -114,8 +119,9 @@ void emit_rope(Lowering& l, uint64_t c, int64_t rows, int64_t c0, int64_t heads,
 }
 
 // K or V tile [rows, kv_heads * d] -> the sequence's cache rows at its positions, one DMA per head.
-void emit_kv_store(Lowering& l, uint64_t c, int64_t rows, int64_t c0, bool values, int32_t layer) {
-  l.emit.begin_group("kv_store", fmt::format("blk.{}.{}_cache", layer, values ? "v" : "k"), layer);
+void emit_kv_store(Lowering& l, uint64_t c, int64_t rows, int64_t c0, bool values, int32_t layer,
+                   const std::string& label) {
+  l.emit.begin_group("kv_store", label, layer);
   const IndexRange heads = shard_kv_heads(l);  // this engine's kv heads: the tile's columns
   const int64_t d = l.config.head_dim, width = heads.size() * d;
   for_segments(l, c0, rows, [&](int64_t s, int64_t t, int64_t n, int64_t row) {
@@ -130,87 +136,242 @@ void emit_kv_store(Lowering& l, uint64_t c, int64_t rows, int64_t c0, bool value
   });
 }
 
-void lower_layer(Lowering& l, int32_t layer) {
-  const model::ModelConfig& c = l.config;
-  const DramPlan& plan = l.plan;
-  const std::string p = fmt::format("blk.{}.", layer);
-  const int64_t q_width = c.n_heads * c.head_dim, kv_width = c.n_kv_heads * c.head_dim;
-  const bool gemma = c.family == model::Family::GEMMA3;
+// Lowers the fused groups of the step graph (step_graph.h) one by one: one lowering per group kind, the
+// epilogue ops of a linear lowered on its output tile.
+class GraphLowering {
+ public:
+  GraphLowering(Lowering& l, const graph::Graph& g) : m_l(l), m_g(g), m_uses(graph::use_lists(g)) {}
 
-  // Attention inputs.
-  LinearGroup qkv;
-  qkv.in_dram = plan.x, qkv.in = c.hidden, qkv.layer = layer;
-  qkv.pre_norm = make_norm(l, p + "attn_norm", c.hidden);
-  auto bias = [&](const std::string& n) { return c.attn_bias ? p + n + ".bias" : std::string(); };
-  LinearOut q{
-      .weight = p + "attn_q.weight", .bias = bias("attn_q"), .out_dram = plan.q, .out_stride = q_width};
-  q.label = p + "attn_q";
-  q.epilogue = [p, layer](Lowering& lw, uint64_t tile, int64_t rows, int64_t c0, SramArena& arena) {
-    const int64_t heads = shard_q_heads(lw).size();
-    if (lw.config.qk_norm) emit_head_norm(lw, tile, rows, heads, p + "attn_q_norm", layer, arena);
-    if (lw.config.rope.enabled) emit_rope(lw, tile, rows, c0, heads, p + "q_rope", layer, arena);
-  };
-  LinearOut k{.weight = p + "attn_k.weight", .bias = bias("attn_k"), .store = false};
-  k.label = p + "attn_k";
-  k.epilogue = [p, layer](Lowering& lw, uint64_t tile, int64_t rows, int64_t c0, SramArena& arena) {
-    if (lw.config.qk_norm)
-      emit_head_norm(lw, tile, rows, shard_kv_heads(lw).size(), p + "attn_k_norm", layer, arena);
-    if (lw.config.rope.enabled)
-      emit_rope(lw, tile, rows, c0, shard_kv_heads(lw).size(), p + "k_rope", layer, arena);
-    emit_kv_store(lw, tile, rows, c0, false, layer);
-  };
-  LinearOut v{.weight = p + "attn_v.weight", .bias = bias("attn_v"), .store = false};
-  v.label = p + "attn_v";
-  v.epilogue = [layer](Lowering& lw, uint64_t tile, int64_t rows, int64_t c0, SramArena&) {
-    emit_kv_store(lw, tile, rows, c0, true, layer);
-  };
-  shard_head_columns(l, q, k, v);  // this engine's heads (tensor_parallel.h)
-  qkv.outs = {q, k, v};
-  (void)kv_width;
-  lower_linear_group(l, qkv);
-  emit_kv_barrier(l, layer);  // more engines than kv heads: attention reads caches other engines wrote
+  void lower(const graph::FusedGroup& group) {
+    switch (group.kind) {
+      case graph::GroupKind::EMBEDDING:
+        return lower_embedding(m_l, embedding(group));
+      case graph::GroupKind::LINEARS:
+        if (produces_logits(group)) return lower_head(m_l, head(group));
+        return linears(group);
+      case graph::GroupKind::MOE:
+        return lower_moe(m_l, moe(group));
+      case graph::GroupKind::SINGLE:
+        if (op(group.anchor).kind == graph::OpKind::ATTENTION) {
+          lower_attention(m_l, op(group.anchor));
+          emit_barrier(m_l, group.layer);  // the next linear reads every engine's heads
+          return;
+        }
+        fail("engine compiler: {}: op '{}' ({}) has no engine lowering outside a fused group",
+             m_l.config.name, name(op(group.anchor).output), graph::op_name(op(group.anchor).kind));
+    }
+  }
 
-  lower_attention(l, layer);
-  emit_barrier(l, layer);  // attn_output reads every engine's heads
+ private:
+  const graph::Op& op(int32_t index) const { return m_g.ops[static_cast<size_t>(index)]; }
+  const graph::Tensor& tensor(graph::TensorId id) const { return m_g.tensors[static_cast<size_t>(id)]; }
+  const std::string& name(graph::TensorId id) const { return tensor(id).name; }
+  int32_t writer(graph::TensorId id) const { return m_uses.writer[static_cast<size_t>(id)]; }
 
-  LinearGroup out;
-  out.in_dram = plan.attn, out.in = q_width, out.layer = layer;
-  if (gemma) out.post_norm = make_norm(l, p + "post_attention_norm", c.hidden);
-  out.residual = true, out.residual_dram = plan.x;
-  LinearOut o{.weight = p + "attn_output.weight",
-              .bias = bias("attn_output"),
-              .out_dram = plan.x,
-              .out_stride = c.hidden};
-  o.label = p + "attn_output";
-  out.outs = {o};
-  lower_linear_group(l, out);
-  emit_barrier(l, layer);
+  // The ATTENTION op reading `t` as input `slot` (0: queries, 1: K cache, 2: V cache), or null.
+  const graph::Op* attention_reading(graph::TensorId t, size_t slot) const {
+    for (int32_t r : m_uses.readers[static_cast<size_t>(t)])
+      if (op(r).kind == graph::OpKind::ATTENTION && op(r).inputs[slot] == t) return &op(r);
+    return nullptr;
+  }
 
-  if (c.is_moe()) return lower_moe(l, layer);  // router, experts, combine (lower_moe.cpp)
+  // The DRAM rows holding activation `t`: the residual stream (embedding, residual adds) in plan.x, attention
+  // queries in plan.q, attention outputs in plan.attn, other linear outputs (the MLP hidden rows) in
+  // plan.hidden.
+  uint64_t rows_of(graph::TensorId t) const {
+    const int32_t w = writer(t);
+    const graph::OpKind kind = w >= 0 ? op(w).kind : graph::OpKind::COUNT;
+    const int64_t width = tensor(t).shape.back();
+    const model::ModelConfig& c = m_l.config;
+    uint64_t at = m_l.plan.hidden;
+    int64_t capacity = std::max(c.is_moe() ? c.expert_ffn_hidden : c.ffn_hidden, c.hidden);
+    if (attention_reading(t, 0) != nullptr) {
+      at = m_l.plan.q, capacity = c.n_heads * c.head_dim;
+    } else if (kind == graph::OpKind::ATTENTION) {
+      at = m_l.plan.attn, capacity = c.n_heads * c.head_dim;
+    } else if (kind == graph::OpKind::ADD || kind == graph::OpKind::EMBED_ROWS ||
+               kind == graph::OpKind::SCALE) {
+      at = m_l.plan.x, capacity = c.hidden;
+    }
+    if (width > capacity)
+      fail("engine compiler: {}: '{}' has {} columns, its DRAM rows hold {}", c.name, tensor(t).name, width,
+           capacity);
+    return at;
+  }
 
-  LinearGroup up;
-  up.in_dram = plan.x, up.in = c.hidden, up.layer = layer;
-  up.pre_norm = make_norm(l, p + "ffn_norm", c.hidden);
-  LinearOut u{.weight = p + "ffn_up.weight", .out_dram = plan.hidden, .out_stride = c.ffn_hidden};
-  u.label = p + "ffn_up";
-  u.act = activation_preset(c.activation);
-  if (c.gated_mlp) u.gate = p + "ffn_gate.weight";
-  if (c.mlp_bias) u.bias = p + "ffn_up.bias";
-  up.outs = {u};
-  lower_linear_group(l, up);
-  emit_barrier(l, layer);
+  bool produces_logits(const graph::FusedGroup& group) const {
+    return std::any_of(group.linears.begin(), group.linears.end(),
+                       [&](const graph::FusedLinear& f) { return f.output == m_g.logits; });
+  }
 
-  LinearGroup down;
-  down.in_dram = plan.hidden, down.in = c.ffn_hidden, down.layer = layer;
-  if (gemma) down.post_norm = make_norm(l, p + "post_ffw_norm", c.hidden);
-  down.residual = true, down.residual_dram = plan.x;
-  LinearOut dn{.weight = p + "ffn_down.weight", .out_dram = plan.x, .out_stride = c.hidden};
-  dn.label = p + "ffn_down";
-  if (c.mlp_bias) dn.bias = p + "ffn_down.bias";
-  down.outs = {dn};
-  lower_linear_group(l, down);
-  emit_barrier(l, layer);
-}
+  EmbeddingSpec embedding(const graph::FusedGroup& group) const {
+    EmbeddingSpec spec{.table = name(op(group.anchor).inputs[0])};
+    if (group.positions >= 0) spec.positions = name(op(group.positions).inputs[0]);
+    if (group.scale >= 0) spec.scale = op(group.scale).attrs.scale;
+    return spec;
+  }
+
+  HeadSpec head(const graph::FusedGroup& group) const {
+    const graph::FusedLinear& f = group.linears.front();
+    if (group.pre_norm < 0 || group.linears.size() != 1 || f.activation >= 0 ||
+        op(f.linear).inputs.size() > 2 || name(op(f.linear).inputs[1]) != m_l.plan.lm_head)
+      fail("engine compiler: {}: the LM head must be a norm and one linear without bias", m_l.config.name);
+    if (rows_of(op(group.pre_norm).inputs[0]) != m_l.plan.x)
+      fail("engine compiler: {}: the LM head reads the residual rows", m_l.config.name);
+    HeadSpec spec{.norm = norm_ref(m_g, op(group.pre_norm))};
+    for (int32_t e : f.epilogue) {
+      if (op(e).kind != graph::OpKind::SOFTCAP)
+        fail("engine compiler: {}: '{}' after the LM head is not lowered", m_l.config.name,
+             name(op(e).output));
+      spec.softcap = op(e).attrs.softcap;
+    }
+    return spec;
+  }
+
+  MoeSpec moe(const graph::FusedGroup& group) const {
+    const graph::Op& mixture = op(group.anchor);
+    if (group.residual < 0)
+      fail("engine compiler: {}: layer {}: an MoE output is lowered only as a residual add", m_l.config.name,
+           group.layer);
+    MoeSpec spec{.layer = group.layer, .norm = norm_ref(m_g, op(group.pre_norm))};
+    const graph::Op& router = op(group.linears.front().linear);
+    spec.router = name(router.inputs[1]);
+    spec.router_label = name(router.output);
+    for (size_t i = 2; i + 2 < mixture.inputs.size(); i += 3)
+      spec.experts.push_back(
+          {name(mixture.inputs[i]), name(mixture.inputs[i + 1]), name(mixture.inputs[i + 2])});
+    spec.top_k = mixture.attrs.top_k;
+    spec.norm_topk = mixture.attrs.norm_topk;
+    spec.activation = mixture.attrs.activation;
+    return spec;
+  }
+
+  void linears(const graph::FusedGroup& group) {
+    if (group.slice >= 0) fail("engine compiler: {}: a row slice outside the LM head", m_l.config.name);
+    LinearGroup lg;
+    lg.layer = group.layer;
+    const graph::TensorId input =
+        group.pre_norm >= 0 ? op(group.pre_norm).inputs[0] : op(group.linears.front().linear).inputs[0];
+    lg.in_dram = rows_of(input), lg.in = tensor(input).shape.back();
+    if (group.pre_norm >= 0) lg.pre_norm = norm_ref(m_g, op(group.pre_norm));
+    std::vector<std::vector<int32_t>> tile_ops;  // per output: epilogue ops lowered on the tile
+    bool only_attention_reads = true;            // every output goes to attention (queries, KV caches)
+    for (const graph::FusedLinear& f : group.linears) {
+      tile_ops.emplace_back();
+      lg.outs.push_back(linear_out(lg, f, tile_ops.back()));
+      only_attention_reads = only_attention_reads && (tensor(f.output).role == graph::TensorRole::KV_CACHE ||
+                                                      attention_reading(f.output, 0) != nullptr);
+    }
+    if (lg.outs.size() > 1 && (lg.post_norm.op != NormOp::NONE || lg.residual))
+      fail("engine compiler: layer {}: a post-norm or residual add on one of several linears", group.layer);
+    shard_attention_heads(group, lg);
+    for (size_t i = 0; i < lg.outs.size(); ++i) attach_tile_epilogue(lg.outs[i], tile_ops[i]);
+    lower_linear_group(m_l, lg);
+    // Queries and K/V stay with their engine's heads; any other output is read whole by the next group.
+    if (only_attention_reads)
+      emit_kv_barrier(m_l, group.layer);
+    else
+      emit_barrier(m_l, group.layer);
+  }
+
+  LinearOut linear_out(LinearGroup& lg, const graph::FusedLinear& f, std::vector<int32_t>& tile_ops) const {
+    const graph::Op& linear = op(f.linear);
+    LinearOut out{.weight = name(linear.inputs[1])};
+    if (linear.inputs.size() > 2) out.bias = name(linear.inputs[2]);
+    out.label = name(linear.output);
+    if (f.gate >= 0) {
+      if (op(f.gate).inputs.size() > 2)
+        fail("engine compiler: layer {}: a gate linear with a bias is not lowered", lg.layer);
+      out.gate = name(op(f.gate).inputs[1]);
+    }
+    if (f.activation >= 0) out.act = activation_preset(op(f.activation).kind);
+    graph::TensorId chain = f.gate_mul >= 0     ? op(f.gate_mul).output
+                            : f.activation >= 0 ? op(f.activation).output
+                                                : linear.output;
+    bool per_head = false;  // between the RESHAPEs of a per-head norm
+    for (int32_t e : f.epilogue) {
+      const graph::Op& o = op(e);
+      switch (o.kind) {
+        case graph::OpKind::RESHAPE:
+          per_head = !per_head;
+          break;
+        case graph::OpKind::ROPE:
+        case graph::OpKind::KV_STORE:
+          tile_op(lg, o, tile_ops, e);
+          break;
+        case graph::OpKind::RMS_NORM:
+        case graph::OpKind::LAYER_NORM:
+          if (per_head) {
+            tile_op(lg, o, tile_ops, e);
+          } else {  // a post-norm of whole rows
+            if (lg.residual) fail("engine compiler: layer {}: a norm after the residual add", lg.layer);
+            lg.post_norm = norm_ref(m_g, o);
+          }
+          break;
+        case graph::OpKind::ADD:
+          lg.residual = true;
+          lg.residual_dram = rows_of(o.inputs[0] == chain ? o.inputs[1] : o.inputs[0]);
+          break;
+        default:
+          fail("engine compiler: layer {}: '{}' ({}) on a linear's output is not lowered", lg.layer,
+               name(o.output), graph::op_name(o.kind));
+      }
+      chain = o.output;
+    }
+    out.store = tensor(f.output).role != graph::TensorRole::KV_CACHE;
+    if (out.store) out.out_dram = rows_of(f.output), out.out_stride = tensor(f.output).shape.back();
+    return out;
+  }
+
+  // Tile epilogues run before the post-norm and the residual add (lower_linear.cpp).
+  void tile_op(const LinearGroup& lg, const graph::Op& o, std::vector<int32_t>& tile_ops,
+               int32_t index) const {
+    if (lg.post_norm.op != NormOp::NONE || lg.residual)
+      fail("engine compiler: layer {}: '{}' after a post-norm or residual add is not lowered", lg.layer,
+           name(o.output));
+    tile_ops.push_back(index);
+  }
+
+  // A group projecting the queries and the K/V of an attention: each engine computes its heads' columns.
+  void shard_attention_heads(const graph::FusedGroup& group, LinearGroup& lg) const {
+    LinearOut *q = nullptr, *k = nullptr, *v = nullptr;
+    for (size_t i = 0; i < group.linears.size(); ++i) {
+      const graph::TensorId out = group.linears[i].output;
+      if (attention_reading(out, 0) != nullptr) q = &lg.outs[i];
+      if (tensor(out).role == graph::TensorRole::KV_CACHE)
+        (attention_reading(out, 1) != nullptr ? k : v) = &lg.outs[i];
+    }
+    if (q == nullptr && k == nullptr && v == nullptr) return;
+    if (q == nullptr || k == nullptr || v == nullptr)
+      fail("engine compiler: layer {}: queries, keys and values must come from one group", group.layer);
+    shard_head_columns(m_l, *q, *k, *v);  // this engine's heads (tensor_parallel.h)
+  }
+
+  // The epilogue lambda: per-head norms, RoPE and KV stores on the output tile, in graph order.
+  void attach_tile_epilogue(LinearOut& out, const std::vector<int32_t>& tile_ops) const {
+    if (tile_ops.empty()) return;
+    const int64_t columns = out.row_end >= 0 ? out.row_end - out.row_begin : m_l.plan.weight(out.weight).rows;
+    const graph::Graph* g = &m_g;
+    out.epilogue = [this, g, tile_ops, columns](Lowering& lw, uint64_t tile, int64_t rows, int64_t c0,
+                                                SramArena& arena) {
+      for (int32_t e : tile_ops) {
+        const graph::Op& o = g->ops[static_cast<size_t>(e)];
+        const int64_t heads = columns / lw.config.head_dim;
+        if (o.kind == graph::OpKind::RMS_NORM || o.kind == graph::OpKind::LAYER_NORM)
+          emit_head_norm(lw, tile, rows, heads, norm_ref(*g, o), o.layer, arena);
+        else if (o.kind == graph::OpKind::ROPE)
+          emit_rope(lw, tile, rows, c0, heads, o, name(o.output), arena);
+        else if (o.kind == graph::OpKind::KV_STORE)
+          emit_kv_store(lw, tile, rows, c0, attention_reading(o.output, 2) != nullptr, o.layer,
+                        name(o.output));
+      }
+    };
+  }
+
+  Lowering& m_l;
+  const graph::Graph& m_g;
+  graph::UseLists m_uses;
+};
 
 }  // namespace
 
@@ -260,9 +421,9 @@ CompiledProgram compile_program(const DramPlan& plan, const engine::ChipConfig& 
   emitter.dma_load(plan.mask_upper, l.sram.mask_upper, 1, static_cast<int64_t>(mask_bytes));
   emitter.dma_load(plan.mask_lower, l.sram.mask_lower, 1, static_cast<int64_t>(mask_bytes));
   if (dynamic) emit_runtime_prologue(emitter, plan, total);
-  lower_embedding(l);  // token ids -> plan.x rows on chip (lower_embedding.cpp)
-  for (int32_t layer = 0; layer < c.n_layers; ++layer) lower_layer(l, layer);
-  lower_head(l);
+  const graph::Graph step_ops = step_graph(c);
+  GraphLowering lowering(l, step_ops);
+  for (const graph::FusedGroup& group : graph::fuse_linear_epilogues(step_ops).groups) lowering.lower(group);
   emitter.halt();
   return emitter.finish();
 }

@@ -1,18 +1,21 @@
-// compiler::compile_step: lowers one forward step of a decoder model (any mix of prefill chunks and decode
-// tokens over several sequences) into one engine program over the DRAM plan (memory_plan.h). Per layer:
-// norm fused into the QKV linears (weights streamed through double-buffered SRAM strips, chunks of token rows
-// reuse each strip), qk-norm and RoPE on the fresh Q/K tiles, K/V stored into the paged KV cache, flash
-// attention per kv head with the whole GQA group as rows of one tile (K/V read once per group), online
-// softmax in SRAM and causal / sliding-window masks made from two constant bands; the output projection and
-// MLP with fused bias, activation, gating, post-norm and residual epilogues; the LM head streams the
-// vocabulary in strips with an on-chip argmax per strip and over the strips. With an EngineShard the program
-// is one engine's part of a step split over several engines (tensor_parallel.h). Non-goals: generic
+// compiler::compile_step: lowers one forward step of a model (any mix of prefill chunks and decode tokens
+// over several sequences) into one engine program over the DRAM plan (memory_plan.h). The program is built
+// from the model's step graph (step_graph.h: graph/builder.h's graph, dead ops removed) fused by the shared
+// fusion pass (graph/passes/fuse.h), one lowering per group kind: linears with their norm prologue
+// (weights streamed through double-buffered SRAM strips, chunks of token rows reuse each strip) and their
+// epilogues (bias and activation in the mm, gating, per-head norms, RoPE and the K/V store on the fresh tile,
+// post-norm and residual add on whole rows); ATTENTION as flash attention per kv head with the whole GQA
+// group as rows of one tile (K/V read once per group), online softmax in SRAM and causal / sliding-window
+// masks made from two constant bands; the embedding gather (lower_embedding.cpp); MoE layers
+// (lower_moe.cpp); the LM head streaming the vocabulary in strips with an on-chip argmax per strip and over
+// the strips. No model family is named here: what a layer does is the graph's. With an EngineShard the
+// program is one engine's part of a step split over several engines (tensor_parallel.h). Non-goals: generic
 // programs for multi-sequence steps (compile_step specialises those to the step shape; compile_generic_step
 // serves one sequence at any position), run-time per-expert token counts (MoE steps of several tokens are
-// compiled for a balanced routing, lower_moe.cpp). The step starts with the on-chip embedding gather
-// (lower_embedding.cpp); MoE layers replace the MLP (lower_moe.cpp).
-// HOWTO add a family feature: add its flag to the config handling in lower_step.cpp and the lowering of the
-// op to the lower_*.cpp file of its kind.
+// compiled for a balanced routing, lower_moe.cpp).
+// HOWTO lower a new graph op: make the fusion pass place it (graph/passes/fuse.h) and lower it in
+// GraphLowering (lower_step.cpp) — as a tile epilogue, or as a group of its own in a lower_<kind>.cpp file —
+// and give it its policy kernel in policy_executor.cpp.
 #pragma once
 
 #include <cstdint>

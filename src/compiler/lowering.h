@@ -5,6 +5,7 @@
 // Non-goals: a public API (compiler/lower_step.h is the entry point).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "compiler/lower_step.h"
 #include "compiler/memory_plan.h"
 #include "compiler/tensor_parallel.h"
+#include "graph/graph.h"
 
 namespace xpusim::compiler {
 
@@ -76,7 +78,8 @@ struct NormRef {
   std::string label;         // group label ("blk.3.attn_norm")
   int64_t size = 0;
 };
-NormRef make_norm(const Lowering& l, const std::string& name, int64_t size);
+// The norm op `op` of `graph` (its weights, bias and label).
+NormRef norm_ref(const graph::Graph& graph, const graph::Op& op);
 
 // rows x cols bf16 at `x` normalised in place. gamma/beta: SRAM addresses of the loaded vectors.
 void emit_norm(Lowering& l, NormOp op, uint64_t x, int64_t rows, int64_t cols, uint64_t gamma, uint64_t beta,
@@ -113,12 +116,36 @@ struct LinearGroup {
 };
 void lower_linear_group(Lowering& l, const LinearGroup& group);
 
-void lower_attention(Lowering& l, int32_t layer);
-void lower_head(Lowering& l);
-// The MLP of an MoE layer after the attention residual (lower_moe.cpp).
-void lower_moe(Lowering& l, int32_t layer);
-// The step's input rows gathered from token_embd by the token ids in plan.tokens (lower_embedding.cpp).
-void lower_embedding(Lowering& l);
+// One ATTENTION op of the graph: q rows from plan.q, K/V from the op's layer's caches, output to plan.attn.
+void lower_attention(Lowering& l, const graph::Op& attention);
+
+// The LM head: each sequence's last row, its norm, the vocabulary linear (weight plan.lm_head), a soft-cap.
+struct HeadSpec {
+  NormRef norm;
+  double softcap = 0.0;  // 0: none
+};
+void lower_head(Lowering& l, const HeadSpec& head);
+
+// The MLP of an MoE layer (lower_moe.cpp): its norm into plan.moe_in, the router, the experts and the
+// combine into the residual rows.
+struct MoeSpec {
+  int32_t layer = -1;
+  NormRef norm;
+  std::string router, router_label;                 // router weight, its linear's output
+  std::vector<std::array<std::string, 3>> experts;  // gate, up, down weights of every expert
+  int64_t top_k = 1;
+  bool norm_topk = true;
+  model::Activation activation = model::Activation::SILU;
+};
+void lower_moe(Lowering& l, const MoeSpec& moe);
+
+// The step's input rows gathered from `table` by the token ids in plan.tokens, plus the rows of `positions`
+// (learned positions; empty: none), times `scale` (lower_embedding.cpp).
+struct EmbeddingSpec {
+  std::string table, positions;
+  double scale = 1.0;
+};
+void lower_embedding(Lowering& l, const EmbeddingSpec& spec);
 
 // bf16 bits of a float (round to nearest even).
 uint16_t bf16_bits(double value);

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "compiler/step_graph.h"
 #include "core/error.h"
 #include "engine/block_formats.h"
+#include "graph/passes/quantize.h"
 
 namespace xpusim::compiler {
 
@@ -112,66 +114,36 @@ DramPlan plan_with_window(const model::ModelConfig& c, WeightFormat format, cons
   Allocator dram;
   dram.wrap_at(weight_window);
   plan.weights_aliased = weight_window != 0;
-  const bool plus_one = c.norm == model::NormKind::RMS_NORM_PLUS_ONE;
-  const bool layer_norm = c.norm == model::NormKind::LAYER_NORM;
-  const int64_t q_width = c.n_heads * c.head_dim, kv_width = c.n_kv_heads * c.head_dim;
-  for (int64_t layer = 0; layer < c.n_layers; ++layer) {
-    const std::string p = "blk." + std::to_string(layer) + ".";
-    auto norm = [&](const std::string& n, int64_t size) {
-      add_vector(plan, dram, p + n + ".weight", size, plus_one);
-      if (layer_norm) add_vector(plan, dram, p + n + ".bias", size, false);
-    };
-    norm("attn_norm", c.hidden);
-    add_linear(plan, dram, p + "attn_q.weight", q_width, c.hidden, format);
-    add_linear(plan, dram, p + "attn_k.weight", kv_width, c.hidden, format);
-    add_linear(plan, dram, p + "attn_v.weight", kv_width, c.hidden, format);
-    add_linear(plan, dram, p + "attn_output.weight", c.hidden, q_width, format);
-    if (c.attn_bias) {
-      add_vector(plan, dram, p + "attn_q.bias", q_width, false);
-      add_vector(plan, dram, p + "attn_k.bias", kv_width, false);
-      add_vector(plan, dram, p + "attn_v.bias", kv_width, false);
-      add_vector(plan, dram, p + "attn_output.bias", c.hidden, false);
-    }
-    if (c.qk_norm) {
-      add_vector(plan, dram, p + "attn_q_norm.weight", c.head_dim, plus_one);
-      add_vector(plan, dram, p + "attn_k_norm.weight", c.head_dim, plus_one);
-    }
-    if (c.family == model::Family::GEMMA3) {
-      add_vector(plan, dram, p + "post_attention_norm.weight", c.hidden, plus_one);
-      add_vector(plan, dram, p + "post_ffw_norm.weight", c.hidden, plus_one);
-    }
-    norm("ffn_norm", c.hidden);
-    if (c.is_moe()) {
-      add_linear(plan, dram, p + "ffn_gate_inp.weight", c.n_experts, c.hidden, WeightFormat::bf16);
-      for (int64_t e = 0; e < c.n_experts; ++e) {
-        const std::string x = fmt::format(".{}.weight", e);
-        add_linear(plan, dram, p + "ffn_gate_exps" + x, c.expert_ffn_hidden, c.hidden, format);
-        add_linear(plan, dram, p + "ffn_up_exps" + x, c.expert_ffn_hidden, c.hidden, format);
-        add_linear(plan, dram, p + "ffn_down_exps" + x, c.hidden, c.expert_ffn_hidden, format);
+  const int64_t q_width = c.n_heads * c.head_dim;
+  // Weights in the order the step graph first reads them, stored as the quantize pass says: the weights of
+  // the layers first, then those outside them (embedding tables, final norm, LM head).
+  const graph::Graph step = step_graph(c);
+  const graph::TensorId positions = position_table(step);
+  std::vector<int32_t> layer_of(step.tensors.size(), -2);  // layer of the first op reading the tensor
+  for (const graph::Op& op : step.ops)
+    for (graph::TensorId input : op.inputs)
+      if (layer_of[static_cast<size_t>(input)] == -2) layer_of[static_cast<size_t>(input)] = op.layer;
+  const std::vector<graph::StoredWeight> stored = graph::quantize_weights(step);
+  for (const bool in_layers : {true, false}) {
+    for (const graph::StoredWeight& w : stored) {
+      if ((layer_of[static_cast<size_t>(w.tensor)] >= 0) != in_layers) continue;
+      const graph::Tensor& tensor = step.tensors[static_cast<size_t>(w.tensor)];
+      if (w.storage == graph::WeightStorage::VECTOR) {
+        add_vector(plan, dram, tensor.name, tensor.shape[0], w.plus_one);
+        continue;
       }
-    } else {
-      if (c.gated_mlp) add_linear(plan, dram, p + "ffn_gate.weight", c.ffn_hidden, c.hidden, format);
-      add_linear(plan, dram, p + "ffn_up.weight", c.ffn_hidden, c.hidden, format);
-      add_linear(plan, dram, p + "ffn_down.weight", c.hidden, c.ffn_hidden, format);
-      if (c.mlp_bias) {
-        add_vector(plan, dram, p + "ffn_up.bias", c.ffn_hidden, false);
-        add_vector(plan, dram, p + "ffn_down.bias", c.hidden, false);
+      const WeightFormat stored_as =
+          w.storage == graph::WeightStorage::EXACT_MATRIX ? WeightFormat::bf16 : format;
+      add_linear(plan, dram, tensor.name, tensor.shape[0], tensor.shape[1], stored_as);
+      if (w.tensor == positions) {
+        // Padding rows of a generic prefill chunk near max_positions read rows past the table: they land in
+        // this zero gap (finite values), not in the mask bands' -inf that would turn padding K/V into NaN.
+        const WeightSlot& pos = plan.weights[tensor.name];
+        dram.take(static_cast<uint64_t>(shape.max_tokens) * (pos.code_row_bytes + pos.scale_row_bytes));
       }
     }
   }
-  add_vector(plan, dram, "output_norm.weight", c.hidden, plus_one);
-  if (layer_norm) add_vector(plan, dram, "output_norm.bias", c.hidden, false);
-  plan.lm_head = c.tied_embeddings ? "token_embd.weight" : "output.weight";
-  add_linear(plan, dram, plan.lm_head, c.vocab_size, c.hidden, format);
-  if (c.tied_embeddings == false)  // the on-chip embedding gather reads its own table (lower_embedding.cpp)
-    add_linear(plan, dram, "token_embd.weight", c.vocab_size, c.hidden, format);
-  if (c.learned_positions) {
-    add_linear(plan, dram, "position_embd.weight", c.max_positions, c.hidden, format);
-    // Padding rows of a generic prefill chunk near max_positions read rows past the table: they land in
-    // this zero gap (finite values), not in the mask bands' -inf that would turn padding K/V into NaN.
-    const WeightSlot& pos = plan.weights["position_embd.weight"];
-    dram.take(static_cast<uint64_t>(shape.max_tokens) * (pos.code_row_bytes + pos.scale_row_bytes));
-  }
+  plan.lm_head = step.tensors[static_cast<size_t>(logits_linear(step).inputs[1])].name;
   dram.end_window();
   const uint64_t weights_top = dram.top();
 

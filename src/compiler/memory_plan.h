@@ -1,10 +1,12 @@
 // compiler::DramPlan: where everything a compiled model needs lives in the engine's DRAM — weights in their
 // engine format (linear weights packed in the chosen ue-* / block format with separate scale arrays, norm
-// weights and biases in bf16; Gemma's (1+w) folded into the stored norm weight), RoPE cos/sin tables, the
-// attention mask bands, the KV cache (per sequence, per layer, per kv head: K rows then V rows of
+// weights and biases in bf16; a (1+w) norm's offset folded into the stored norm weight), RoPE cos/sin tables,
+// the attention mask bands, the KV cache (per sequence, per layer, per kv head: K rows then V rows of
 // [capacity, head_dim] bf16, so a block of keys is one contiguous DMA), activations and scratch.
 // Non-goals: SRAM (the lowering plans SRAM per op), filling values (compiler/weight_image.h).
-// HOWTO add a weight kind: add it to plan_weights() with its format and make the lowering read it by name.
+// The weights are those of the model's step graph (step_graph.h), stored as graph/passes/quantize.h says.
+// HOWTO add a weight kind: nothing here when the graph reads it; a new storage class is a WeightStorage value
+// of the quantize pass and its case in plan_with_window().
 #pragma once
 
 #include <cstdint>

@@ -10,6 +10,8 @@
 #include "engine/engine_numerics.h"
 #include "engine/simd_mm.h"
 #include "exec/kernels.h"
+#include "graph/builder.h"
+#include "graph/passes/readers.h"
 #include "model/rope.h"
 #include "numerics/float_bits.h"
 
@@ -22,8 +24,8 @@ namespace {
 constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 constexpr int64_t kBlock = 64;  // attention key block (lower_attention.cpp)
 
-void rope_tables(const model::RopeConfig& rope, int64_t d, int64_t rows, std::vector<float>& cos_t,
-                 std::vector<float>& sin_t) {
+void make_rope_tables(const model::RopeConfig& rope, int64_t d, int64_t rows, std::vector<float>& cos_t,
+                      std::vector<float>& sin_t) {
   const std::vector<float> inv = model::rope_inverse_frequencies(rope, d);
   const int64_t half = d / 2;
   cos_t.resize(static_cast<size_t>(rows * half));
@@ -51,16 +53,15 @@ PolicyExecutor::PolicyExecutor(const engine::ChipConfig& chip, const model::Mode
   const size_t kv = static_cast<size_t>(kv_capacity * config.n_kv_heads * config.head_dim);
   m_k.assign(static_cast<size_t>(config.n_layers), std::vector<uint16_t>(kv));
   m_vt.assign(static_cast<size_t>(config.n_layers), std::vector<uint16_t>(kv));
-  if (config.rope.enabled) {
-    rope_tables(config.rope, config.head_dim, kv_capacity, m_cos, m_sin);
-    m_cos_local = m_cos, m_sin_local = m_sin;
-    if (config.rope.theta_local > 0 && !config.layer_is_local.empty()) {
-      model::RopeConfig local = config.rope;
-      local.theta = config.rope.theta_local;
-      local.scaling = model::RopeScaling::NONE;
-      rope_tables(local, config.head_dim, kv_capacity, m_cos_local, m_sin_local);
-    }
-  }
+}
+
+const PolicyExecutor::RopeTables& PolicyExecutor::rope_tables(const model::RopeConfig& rope) {
+  const std::pair<double, int> key{rope.theta, static_cast<int>(rope.scaling)};
+  auto it = m_rope.find(key);
+  if (it != m_rope.end()) return it->second;
+  RopeTables tables;
+  make_rope_tables(rope, m_config.head_dim, m_capacity, tables.cos, tables.sin);
+  return m_rope.emplace(key, std::move(tables)).first->second;
 }
 
 float PolicyExecutor::round(float value) const { return bf(engine::output_bf16(value, m_policy)); }
@@ -93,23 +94,21 @@ const PolicyExecutor::Matrix& PolicyExecutor::matrix(const std::string& name) {
   return m_matrices.emplace(name, std::move(m)).first->second;
 }
 
-const std::vector<float>& PolicyExecutor::vec(const std::string& name) {
+const std::vector<float>& PolicyExecutor::vec(const std::string& name, bool plus_one) {
   auto it = m_vectors.find(name);
   if (it != m_vectors.end()) return it->second;
   const model::TensorView& view = m_weights.get(name);
-  const bool plus_one =
-      m_config.norm == model::NormKind::RMS_NORM_PLUS_ONE && name.find("norm.weight") != std::string::npos;
   std::vector<float> scratch(static_cast<size_t>(view.elements())), out(scratch.size());
   const float* row = exec::weight_row(view, 0, scratch.data());
   for (size_t i = 0; i < out.size(); ++i) out[i] = bf(bits::f32_to_bf16(row[i] + (plus_one ? 1.0f : 0.0f)));
   return m_vectors.emplace(name, std::move(out)).first->second;
 }
 
-std::vector<float> PolicyExecutor::linear(const std::vector<float>& x, int64_t rows,
-                                          const std::string& weight, const std::string& bias,
-                                          ActivationPreset act, float scale) {
+std::vector<float> PolicyExecutor::linear_out(const std::vector<float>& x, int64_t rows,
+                                              const std::string& weight, const std::string& bias,
+                                              ActivationPreset act, float scale) {
   const Matrix& w = matrix(weight);
-  const std::vector<float>* b = bias.empty() ? nullptr : &vec(bias);
+  const std::vector<float>* b = bias.empty() ? nullptr : &vec(bias, false);
   std::vector<float> y(static_cast<size_t>(rows * w.rows));
   const float act_a = bf(act.a), act_b = bf(act.b);
   const auto n = static_cast<size_t>(w.rows), k = static_cast<size_t>(w.cols);
@@ -134,11 +133,14 @@ std::vector<float> PolicyExecutor::linear(const std::vector<float>& x, int64_t r
   return y;
 }
 
-void PolicyExecutor::norm(std::vector<float>& x, int64_t rows, int64_t cols, const std::string& name,
-                          bool layer_norm) {
-  const std::vector<float>& gamma = vec(name + ".weight");
-  const std::vector<float>* beta = layer_norm ? &vec(name + ".bias") : nullptr;
-  const float eps = bf(bits::f32_to_bf16(static_cast<float>(m_config.norm_eps)));
+void PolicyExecutor::norm(std::vector<float>& x, const graph::Graph& g, const graph::Op& op) {
+  const bool layer_norm = op.kind == graph::OpKind::LAYER_NORM;
+  const std::vector<float>& gamma = vec(g.tensors[static_cast<size_t>(op.inputs[1])].name, op.attrs.plus_one);
+  const std::vector<float>* beta =
+      layer_norm ? &vec(g.tensors[static_cast<size_t>(op.inputs[2])].name, false) : nullptr;
+  const float eps = bf(bits::f32_to_bf16(static_cast<float>(op.attrs.eps)));
+  const int64_t cols = g.tensors[static_cast<size_t>(op.output)].shape.back();
+  const int64_t rows = static_cast<int64_t>(x.size()) / cols;
   const auto n = static_cast<float>(cols);
   for (int64_t r = 0; r < rows; ++r) {
     float* row = x.data() + r * cols;
@@ -158,20 +160,18 @@ void PolicyExecutor::norm(std::vector<float>& x, int64_t rows, int64_t cols, con
   }
 }
 
-void PolicyExecutor::rope(std::vector<float>& x, int64_t rows, int64_t heads, int32_t layer) {
-  const bool local = !m_config.layer_is_local.empty() && m_config.layer_is_local[static_cast<size_t>(layer)];
-  const std::vector<float>& cos_t = local ? m_cos_local : m_cos;
-  const std::vector<float>& sin_t = local ? m_sin_local : m_sin;
-  const int64_t d = m_config.head_dim, half = d / 2;
+void PolicyExecutor::rope(std::vector<float>& x, int64_t rows, const graph::OpAttrs& attrs) {
+  const RopeTables& tables = rope_tables(attrs.rope);
+  const int64_t d = attrs.head_dim, half = d / 2, heads = attrs.n_heads;
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t h = 0; h < heads; ++h)
       for (int64_t i = 0; i < half; ++i) {
         float& x1 = x[static_cast<size_t>((r * heads + h) * d + i)];
         float& x2 = x[static_cast<size_t>((r * heads + h) * d + half + i)];
         const auto at = static_cast<size_t>((m_position + r) * half + i);
-        const float ta = round(x1 * sin_t[at]), tb = round(x2 * sin_t[at]);
-        x1 = round(round(x1 * cos_t[at]) - tb);
-        x2 = round(round(x2 * cos_t[at]) + ta);
+        const float ta = round(x1 * tables.sin[at]), tb = round(x2 * tables.sin[at]);
+        x1 = round(round(x1 * tables.cos[at]) - tb);
+        x2 = round(round(x2 * tables.cos[at]) + ta);
       }
 }
 
@@ -184,12 +184,13 @@ void PolicyExecutor::softcap(std::vector<float>& x, double cap) {
               c);
 }
 
-std::vector<float> PolicyExecutor::attention(const std::vector<float>& q, int64_t rows, int32_t layer) {
-  const model::ModelConfig& c = m_config;
-  const int64_t d = c.head_dim, group = c.n_heads / c.n_kv_heads, kv_width = c.n_kv_heads * d;
-  const bool local = !c.layer_is_local.empty() && c.layer_is_local[static_cast<size_t>(layer)];
-  const int64_t window = (c.layer_is_local.empty() || local) ? c.sliding_window : 0;
-  const float scale = bf(bits::f32_to_bf16(static_cast<float>(c.effective_attn_scale())));
+std::vector<float> PolicyExecutor::attention(const std::vector<float>& q, int64_t rows, const graph::Op& op) {
+  const graph::OpAttrs& a = op.attrs;
+  const int32_t layer = op.layer;
+  const int64_t d = a.head_dim, n_heads = a.n_heads, group = n_heads / a.n_kv_heads,
+                kv_width = a.n_kv_heads * d;
+  const int64_t window = a.window;
+  const float scale = bf(bits::f32_to_bf16(static_cast<float>(a.scale)));
   const std::vector<uint16_t>& K = m_k[static_cast<size_t>(layer)];
   const std::vector<uint16_t>& Vt = m_vt[static_cast<size_t>(layer)];
   const engine::simd::MmKernels& kernels = engine::simd::mm_kernels();
@@ -198,9 +199,9 @@ std::vector<float> PolicyExecutor::attention(const std::vector<float>& q, int64_
   std::vector<float> s(kBlock), p(kBlock), o(static_cast<size_t>(d)), pv(static_cast<size_t>(d));
   std::vector<float> qa(static_cast<size_t>(d)), acc(static_cast<size_t>(std::max(kBlock, d)));
   for (int64_t t = 0; t < rows; ++t)
-    for (int64_t h = 0; h < c.n_heads; ++h) {
+    for (int64_t h = 0; h < n_heads; ++h) {
       const int64_t pos = m_position + t, g = h / group;
-      const float* qr = q.data() + (t * c.n_heads + h) * d;
+      const float* qr = q.data() + (t * n_heads + h) * d;
       for (int64_t k = 0; k < d; ++k) qa[static_cast<size_t>(k)] = engine::to_bf19(qr[k]);
       float run_max = kMinusInf, run_sum = 0;
       bool first = true;
@@ -216,9 +217,9 @@ std::vector<float> PolicyExecutor::attention(const std::vector<float>& q, int64_
         float row_max = kMinusInf;
         for (int64_t j = 0; j < n; ++j) {
           float v = round(acc[static_cast<size_t>(j)] * scale);
-          if (c.attn_softcap > 0) {
+          if (a.softcap > 0) {
             std::vector<float> one{v};
-            softcap(one, c.attn_softcap);
+            softcap(one, a.softcap);
             v = one[0];
           }
           if (kb + j < lo) v = kMinusInf;  // masked keys contribute exactly nothing (see header)
@@ -252,75 +253,142 @@ std::vector<float> PolicyExecutor::attention(const std::vector<float>& q, int64_
       }
       const float recip = round(1.0f / run_sum);
       for (int64_t k = 0; k < d; ++k)
-        out[static_cast<size_t>((t * c.n_heads + h) * d + k)] = round(o[static_cast<size_t>(k)] * recip);
+        out[static_cast<size_t>((t * n_heads + h) * d + k)] = round(o[static_cast<size_t>(k)] * recip);
     }
   return out;
 }
 
+void PolicyExecutor::kv_store(const std::vector<float>& x, int64_t rows, int32_t layer, bool values) {
+  const int64_t kv_width = m_config.n_kv_heads * m_config.head_dim;
+  std::vector<uint16_t>& cache = (values ? m_vt : m_k)[static_cast<size_t>(layer)];
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < kv_width; ++i) {  // values are bf16 already: the conversion is exact
+      const uint16_t b = bits::f32_to_bf16(x[static_cast<size_t>(r * kv_width + i)]);
+      if (values)
+        cache[static_cast<size_t>(i * m_capacity + m_position + r)] = b;
+      else
+        cache[static_cast<size_t>((m_position + r) * kv_width + i)] = b;
+    }
+}
+
+std::vector<float> PolicyExecutor::run_linear(const graph::Graph& g, const graph::UseLists& uses,
+                                              const graph::FusedLinear& f, const std::vector<float>& x,
+                                              int64_t rows, const Values& values) {
+  auto name = [&](graph::TensorId t) -> const std::string& { return g.tensors[static_cast<size_t>(t)].name; };
+  auto bias = [&](const graph::Op& linear) { return linear.inputs.size() > 2 ? name(linear.inputs[2]) : ""; };
+  const graph::Op& linear = g.ops[static_cast<size_t>(f.linear)];
+  const ActivationPreset none{engine::Activation::none, 0, 0};
+  ActivationPreset act = none;
+  if (f.activation >= 0)
+    act =
+        g.ops[static_cast<size_t>(f.activation)].kind == graph::OpKind::SILU ? engine::kSilu : engine::kGelu;
+  std::vector<float> y;
+  graph::TensorId chain = linear.output;
+  if (f.gate >= 0) {  // act(x Wg^T) * (x Wu^T + b), each rounded (the engine's gated strips)
+    const graph::Op& gate = g.ops[static_cast<size_t>(f.gate)];
+    const std::vector<float> gated = linear_out(x, rows, name(gate.inputs[1]), bias(gate), act);
+    y = linear_out(x, rows, name(linear.inputs[1]), bias(linear), none);
+    for (size_t i = 0; i < y.size(); ++i) y[i] = round(gated[i] * y[i]);
+    chain = g.ops[static_cast<size_t>(f.gate_mul)].output;
+  } else {
+    y = linear_out(x, rows, name(linear.inputs[1]), bias(linear), act);
+    if (f.activation >= 0) chain = g.ops[static_cast<size_t>(f.activation)].output;
+  }
+  for (int32_t index : f.epilogue) {
+    const graph::Op& op = g.ops[static_cast<size_t>(index)];
+    switch (op.kind) {
+      case graph::OpKind::RESHAPE:  // rows are contiguous either way
+        break;
+      case graph::OpKind::RMS_NORM:
+      case graph::OpKind::LAYER_NORM:
+        norm(y, g, op);
+        break;
+      case graph::OpKind::ROPE:
+        rope(y, rows, op.attrs);
+        break;
+      case graph::OpKind::KV_STORE: {
+        bool is_values = false;  // V caches are the third input of the attention reading them
+        for (int32_t r : uses.readers[static_cast<size_t>(op.output)])
+          is_values = is_values || g.ops[static_cast<size_t>(r)].inputs[2] == op.output;
+        kv_store(y, rows, op.layer, is_values);
+        break;
+      }
+      case graph::OpKind::ADD: {
+        const std::vector<float>& residual =
+            values[static_cast<size_t>(op.inputs[0] == chain ? op.inputs[1] : op.inputs[0])];
+        for (size_t i = 0; i < y.size(); ++i) y[i] = round(y[i] + residual[i]);
+        break;
+      }
+      case graph::OpKind::SOFTCAP:
+        softcap(y, op.attrs.softcap);
+        break;
+      default:
+        fail("policy executor: '{}' ({}) on a linear's output has no policy kernel", name(op.output),
+             graph::op_name(op.kind));
+    }
+    chain = op.output;
+  }
+  return y;
+}
+
+void PolicyExecutor::run_group(const graph::Graph& g, const graph::UseLists& uses,
+                               const graph::FusedGroup& group, std::span<const int32_t> tokens,
+                               Values& values) {
+  auto at = [&](graph::TensorId t) -> std::vector<float>& { return values[static_cast<size_t>(t)]; };
+  auto op = [&](int32_t index) -> const graph::Op& { return g.ops[static_cast<size_t>(index)]; };
+  switch (group.kind) {
+    case graph::GroupKind::EMBEDDING: {
+      const std::vector<uint16_t> embedded =
+          embed_rows(m_config, m_weights, m_format, m_policy, tokens, m_position);
+      std::vector<float>& x = at(op(group.ops.back()).output);
+      x.resize(embedded.size());
+      for (size_t i = 0; i < x.size(); ++i) x[i] = bf(embedded[i]);
+      return;
+    }
+    case graph::GroupKind::LINEARS: {
+      const graph::TensorId input = group.slice >= 0      ? op(group.slice).inputs[0]
+                                    : group.pre_norm >= 0 ? op(group.pre_norm).inputs[0]
+                                                          : op(group.linears.front().linear).inputs[0];
+      const int64_t width = g.tensors[static_cast<size_t>(input)].shape.back();
+      std::vector<float> x = at(input);
+      if (group.slice >= 0) {
+        const graph::OpAttrs& slice = op(group.slice).attrs;
+        x = std::vector<float>(x.begin() + slice.begin * width,
+                               x.begin() + (slice.begin + slice.count) * width);
+      }
+      if (group.pre_norm >= 0) norm(x, g, op(group.pre_norm));
+      const int64_t rows = static_cast<int64_t>(x.size()) / width;
+      for (const graph::FusedLinear& f : group.linears) {
+        std::vector<float> y = run_linear(g, uses, f, x, rows, values);
+        if (g.tensors[static_cast<size_t>(f.output)].role != graph::TensorRole::KV_CACHE)
+          at(f.output) = std::move(y);
+      }
+      return;
+    }
+    case graph::GroupKind::SINGLE:
+      if (op(group.anchor).kind == graph::OpKind::ATTENTION) {
+        const graph::Op& attn = op(group.anchor);
+        at(attn.output) = attention(at(attn.inputs[0]), g.n_tokens, attn);
+        return;
+      }
+      break;
+    case graph::GroupKind::MOE:
+      break;
+  }
+  fail("policy executor: op '{}' ({}) has no policy kernel outside a fused group",
+       g.tensors[static_cast<size_t>(op(group.anchor).output)].name, graph::op_name(op(group.anchor).kind));
+}
+
 std::vector<float> PolicyExecutor::forward(std::span<const int32_t> tokens) {
-  const model::ModelConfig& c = m_config;
   const auto rows = static_cast<int64_t>(tokens.size());
   if (rows < 1 || m_position + rows > m_capacity) fail("policy executor: bad step of {} tokens", rows);
-  const std::vector<uint16_t> embedded = embed_rows(c, m_weights, m_format, m_policy, tokens, m_position);
-  std::vector<float> x(embedded.size());
-  for (size_t i = 0; i < x.size(); ++i) x[i] = bf(embedded[i]);
-  const bool ln = c.norm == model::NormKind::LAYER_NORM, gemma = c.family == model::Family::GEMMA3;
-  const ActivationPreset none{engine::Activation::none, 0, 0};
-  ActivationPreset act = engine::kSilu;
-  if (c.activation == model::Activation::GELU_TANH || c.activation == model::Activation::GELU_ERF)
-    act = engine::kGelu;
-  if (c.activation == model::Activation::RELU) act = engine::kRelu;
-  const int64_t d = c.head_dim, kv_width = c.n_kv_heads * d;
-  for (int32_t layer = 0; layer < c.n_layers; ++layer) {
-    const std::string p = fmt::format("blk.{}.", layer);
-    auto bias = [&](const char* n) { return c.attn_bias ? p + n + ".bias" : std::string(); };
-    std::vector<float> h = x;
-    norm(h, rows, c.hidden, p + "attn_norm", ln);
-    std::vector<float> q = linear(h, rows, p + "attn_q.weight", bias("attn_q"), none);
-    std::vector<float> k = linear(h, rows, p + "attn_k.weight", bias("attn_k"), none);
-    std::vector<float> v = linear(h, rows, p + "attn_v.weight", bias("attn_v"), none);
-    if (c.qk_norm) {
-      norm(q, rows * c.n_heads, d, p + "attn_q_norm", false);
-      norm(k, rows * c.n_kv_heads, d, p + "attn_k_norm", false);
-    }
-    if (c.rope.enabled) {
-      rope(q, rows, c.n_heads, layer);
-      rope(k, rows, c.n_kv_heads, layer);
-    }
-    std::vector<uint16_t>& k_cache = m_k[static_cast<size_t>(layer)];
-    std::vector<uint16_t>& vt_cache = m_vt[static_cast<size_t>(layer)];
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t i = 0; i < kv_width; ++i) {  // values are bf16 already: the conversion is exact
-        const auto at = static_cast<size_t>(r * kv_width + i);
-        k_cache[static_cast<size_t>((m_position + r) * kv_width + i)] = bits::f32_to_bf16(k[at]);
-        vt_cache[static_cast<size_t>(i * m_capacity + m_position + r)] = bits::f32_to_bf16(v[at]);
-      }
-    std::vector<float> o =
-        linear(attention(q, rows, layer), rows, p + "attn_output.weight", bias("attn_output"), none);
-    if (gemma) norm(o, rows, c.hidden, p + "post_attention_norm", false);
-    for (size_t i = 0; i < x.size(); ++i) x[i] = round(o[i] + x[i]);
-    h = x;
-    norm(h, rows, c.hidden, p + "ffn_norm", ln);
-    std::vector<float> hidden;
-    if (c.gated_mlp) {
-      const std::vector<float> gate = linear(h, rows, p + "ffn_gate.weight", "", act);
-      hidden = linear(h, rows, p + "ffn_up.weight", "", none);
-      for (size_t i = 0; i < hidden.size(); ++i) hidden[i] = round(gate[i] * hidden[i]);
-    } else {
-      hidden = linear(h, rows, p + "ffn_up.weight", c.mlp_bias ? p + "ffn_up.bias" : "", act);
-    }
-    std::vector<float> down =
-        linear(hidden, rows, p + "ffn_down.weight", c.mlp_bias ? p + "ffn_down.bias" : "", none);
-    if (gemma) norm(down, rows, c.hidden, p + "post_ffw_norm", false);
-    for (size_t i = 0; i < x.size(); ++i) x[i] = round(down[i] + x[i]);
-  }
-  std::vector<float> last(x.end() - c.hidden, x.end());
-  norm(last, 1, c.hidden, "output_norm", ln);
-  std::vector<float> logits =
-      linear(last, 1, c.tied_embeddings ? "token_embd.weight" : "output.weight", "", none);
-  if (c.final_softcap > 0) softcap(logits, c.final_softcap);
+  const graph::Graph g = graph::build_step(m_config, graph::StepShape{rows, m_position, m_capacity, false});
+  const graph::UseLists uses = graph::use_lists(g);
+  Values values(g.tensors.size());
+  for (const graph::FusedGroup& group : graph::fuse_linear_epilogues(g).groups)
+    run_group(g, uses, group, tokens, values);
   m_position += rows;
-  return logits;
+  return std::move(values[static_cast<size_t>(g.logits)]);
 }
 
 }  // namespace xpusim::compiler
