@@ -1,8 +1,7 @@
 // chip_predict: prints the cost model's prediction of one run as one JSON line, for
 // scripts/make-validation.sh (which compiles it against a build's static libraries; it is a dev tool, not
 // part of the build). Usage: chip_predict CHIP MODEL PRECISION PROMPT_TOKENS GEN_TOKENS MODEL is a preset
-// name, or llama-3.1-8b / llama-2-7b (shapes of the published anchors in chips.md, from their HF config.json
-// files; not shipped as presets because no checkpoint of them is used). Prints {"chip", "model", "precision",
+// name. Prints {"chip", "model", "precision",
 // "prefill_s", "decode_s" (all decode steps), "decode_steps", "compute"}.
 #include <cstdio>
 #include <cstdlib>
@@ -13,35 +12,6 @@
 #include "core/error.h"
 #include "model/presets.h"
 
-namespace {
-
-xpusim::model::ModelConfig anchor_model(const std::string& name) {
-  auto base = xpusim::model::find_preset("llama-3.2-1b");
-  if (!base) xpusim::fail("no model preset 'llama-3.2-1b'");
-  xpusim::model::ModelConfig c = base->config;
-  c.name = name;
-  c.hidden = 4096;
-  c.n_layers = 32;
-  c.n_heads = 32;
-  c.head_dim = 128;
-  c.tied_embeddings = false;
-  if (name == "llama-3.1-8b") {
-    c.n_kv_heads = 8;
-    c.ffn_hidden = 14336;
-    c.vocab_size = 128256;
-  } else {  // llama-2-7b
-    c.n_kv_heads = 32;
-    c.ffn_hidden = 11008;
-    c.vocab_size = 32000;
-    c.max_positions = 4096;
-    c.bos_token_id = 1;
-    c.eos_token_ids = {2};
-  }
-  return c;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   if (argc != 6) {
     std::fprintf(stderr, "usage: chip_predict CHIP MODEL PRECISION PROMPT_TOKENS GEN_TOKENS\n");
@@ -50,14 +20,9 @@ int main(int argc, char** argv) {
   try {
     const std::string chip_name = argv[1], model_name = argv[2],
                       precision = argv[3] == std::string("-") ? "" : argv[3];
-    xpusim::model::ModelConfig config;
-    if (model_name == "llama-3.1-8b" || model_name == "llama-2-7b") {
-      config = anchor_model(model_name);
-    } else {
-      const auto preset = xpusim::model::find_preset(model_name);
-      if (!preset) xpusim::fail("no model preset '{}'", model_name);
-      config = preset->config;
-    }
+    const auto preset = xpusim::model::find_preset(model_name);
+    if (!preset) xpusim::fail("no model preset '{}'", model_name);
+    const xpusim::model::ModelConfig config = preset->config;
     const auto chip = xpusim::chips::load_chip(chip_name);
     auto model = xpusim::chips::make_cost_model(chip, config, precision);
     xpusim::chips::RunShape shape;

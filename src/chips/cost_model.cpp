@@ -45,7 +45,31 @@ std::unique_ptr<CostModel> make_cost_model(const ChipSpec& chip, const model::Mo
   if (chip.family == Family::UE)
     fail("chip '{}' (family ue) is timed by the engine compiler: use compiler::make_engine_cost_model",
          chip.name);
-  return std::make_unique<impl::FamilyModel>(chip, config, precision);
+  return make_cost_model(chip, config, precision, CostOptions{});
+}
+
+std::unique_ptr<CostModel> make_cost_model(const ChipSpec& chip, const model::ModelConfig& config,
+                                           const std::string& precision, const CostOptions& options) {
+  if (chip.family == Family::UE)
+    fail("chip '{}' (family ue) is timed by the engine compiler: use compiler::make_engine_cost_model",
+         chip.name);
+  return std::make_unique<impl::FamilyModel>(chip, config, precision, options);
+}
+
+double kv_dtype_bytes(const std::string& name) {
+  struct Row {
+    const char* name;
+    double bytes;
+  };
+  static constexpr Row kRows[] = {{"fp32", 4}, {"f32", 4},       {"bf16", 2},     {"fp16", 2},
+                                  {"f16", 2},  {"fp8", 1},       {"fp8-e4m3", 1}, {"fp8-e5m2", 1},
+                                  {"int8", 1}, {"q8_0", 1.0625}, {"int4", 0.5},   {"q4_0", 0.5625}};
+  std::string known;
+  for (const Row& row : kRows) {
+    if (name == row.name) return row.bytes;
+    known += (known.empty() ? "" : ", ") + std::string(row.name);
+  }
+  fail("--kv-dtype: unknown KV-cache type '{}'; known: {}", name, known);
 }
 
 namespace {

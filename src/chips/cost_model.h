@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "chips/chip_spec.h"
+#include "chips/stack.h"
 #include "model/config.h"
 
 namespace xpusim::chips {
@@ -112,6 +113,22 @@ class CostModel {
 // pointing to compiler::make_engine_cost_model.
 std::unique_ptr<CostModel> make_cost_model(const ChipSpec& chip, const model::ModelConfig& config,
                                            const std::string& precision);
+
+// Run parameters beyond the weight format. kv_dtype: a number format name for the KV cache ("bf16", "fp8-e4m3",
+// "int8", "fp32"; empty = the family default: fp32 on cpu like the host executor, bf16 elsewhere). stack: the
+// software stack (stack.h); an invalid (empty) profile adds nothing.
+// activations: "bf16" / "fp16" / "fp32" runs the matmuls at that precision, weights narrower than it being
+// dequantized first (weight-only quantization, W8A16 / W4A16); empty = the chip's natural choice for the
+// weight format (docs/chips.md, "Compute precision").
+struct CostOptions {
+  std::string kv_dtype;
+  std::string activations;
+  StackProfile stack;
+};
+std::unique_ptr<CostModel> make_cost_model(const ChipSpec& chip, const model::ModelConfig& config,
+                                           const std::string& precision, const CostOptions& options);
+// Bytes per KV element of a --kv-dtype name; xpusim::Error listing the accepted names.
+double kv_dtype_bytes(const std::string& name);
 
 // Whole-request figures for `batch` identical requests of prompt_len tokens generating gen_len tokens each:
 // one prefill step of the whole batch, then gen_len - 1 decode steps (the first token comes from prefill).

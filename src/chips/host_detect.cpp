@@ -21,6 +21,11 @@
 namespace xpusim::chips {
 
 namespace {
+// chips --detect: measure the bandwidth again instead of reading the per-machine cache.
+bool g_refresh_bandwidth = false;
+}  // namespace
+
+namespace {
 
 namespace fs = std::filesystem;
 
@@ -167,7 +172,12 @@ HostInfo run_detection() {
     if (line.starts_with("MemTotal:")) mem_kib = std::atof(line.c_str() + 9);
   host.dram_bytes = static_cast<int64_t>(mem_kib * 1024);
   const int64_t llc = host.caches.empty() ? 0 : host.caches.back().size_bytes;
-  const auto bandwidth = detail::measure_read_bandwidth(host.logical_cpus, llc, host.dram_bytes);
+  const std::string machine_key =
+      fmt::format("{} | {} cpus | {} bytes", host.model_name, host.logical_cpus, host.dram_bytes);
+  const auto bandwidth = detail::cached_read_bandwidth(host.logical_cpus, llc, host.dram_bytes, machine_key,
+                                                       g_refresh_bandwidth);
+  host.bandwidth_cached = bandwidth.cached;
+  host.bandwidth_probes = bandwidth.probes;
   host.dram_read_gbps = bandwidth.read_gbps;
   host.bandwidth_threads = bandwidth.threads;
   host.bandwidth_buffer_bytes = bandwidth.buffer_bytes;
@@ -208,6 +218,8 @@ namespace {
 std::once_flag g_detect_once;
 HostInfo g_host;
 }  // namespace
+
+void refresh_host_bandwidth() { g_refresh_bandwidth = true; }
 
 const HostInfo& detect_host() {
   std::call_once(g_detect_once, [] { g_host = run_detection(); });

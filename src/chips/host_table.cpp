@@ -104,9 +104,16 @@ std::string host_report(const HostInfo& host) {
     text += fmt::format("{:<11} {} KiB per instance, shared by {} core(s) (sysfs cache/index*)\n",
                         std::string(cache_name(cache)) + ":", cache.size_bytes / 1024, cache.shared_by_cores);
   text += fmt::format("dram:       {:.1f} GiB (/proc/meminfo)\n", host.dram_bytes / 1073741824.0);
-  text += fmt::format("bandwidth:  {:.1f} GB/s streaming read ({} threads, {} MiB buffer, {:.2f} s)\n",
-                      host.dram_read_gbps, host.bandwidth_threads, host.bandwidth_buffer_bytes >> 20,
-                      host.bandwidth_seconds);
+  if (host.bandwidth_cached)
+    text += fmt::format(
+        "bandwidth:  {:.1f} GB/s streaming read ({} threads, {} MiB buffer; from the per-machine cache)\n",
+        host.dram_read_gbps, host.bandwidth_threads, host.bandwidth_buffer_bytes >> 20);
+  else
+    text += fmt::format(
+        "bandwidth:  {:.1f} GB/s streaming read ({} threads, {} MiB buffer, median of {} probes, {:.2f} s; "
+        "cached)\n",
+        host.dram_read_gbps, host.bandwidth_threads, host.bandwidth_buffer_bytes >> 20, host.bandwidth_probes,
+        host.bandwidth_seconds);
   return text;
 }
 

@@ -93,6 +93,7 @@ void run_chips(const ChipsOptions& options) {
     fail("--csv prints the chip list: it does not combine with --detect, --show or --schema-doc");
   if (!options.schema_doc.empty()) return rewrite_schema_doc(options.schema_doc);
   if (options.detect) {
+    chips::refresh_host_bandwidth();  // --detect measures again and refreshes the per-machine cache
     const chips::HostInfo& host = chips::detect_host();
     if (options.json) {
       fmt::print("{}\n", chips::chip_to_json(chips::load_chip("cpu-host")).dump(2));
@@ -135,7 +136,8 @@ void setup_chips(CLI::App& app) {
   command->add_flag("--json", options->json, "Machine-readable output");
   command->add_flag("--csv", options->csv, "Print the list as CSV, nothing else on stdout");
   command->add_flag("--detect", options->detect,
-                    "Print what was detected on this machine (the cpu-host preset)");
+                    "Print what was detected on this machine (the cpu-host preset); measures the DRAM "
+                    "bandwidth again and refreshes its per-machine cache");
   command->add_option("--show", options->show, "Validate and print one chip: a preset name or a .toml path");
   command->add_option("--schema-doc", options->schema_doc,
                       "Regenerate the schema table inside this markdown file (docs/chips.md)");

@@ -38,7 +38,7 @@ struct CompareOptions {
   std::string precision;
   int64_t batch = 1, prompt_len = 128, gen_len = 128;
   bool json = false, csv = false, quiet = false;
-  std::string html;
+  std::string html, kv_dtype;
 };
 
 std::vector<std::string> split_names(const std::string& list) {
@@ -55,6 +55,12 @@ std::vector<std::string> split_names(const std::string& list) {
 // not in the cache is timed from its config alone (synthetic weights would make the text noise and cost
 // memory).
 model::ModelConfig prepare_model(const CompareOptions& options, report::CompareReport& out) {
+  if (auto config = model::find_config_only_folder(options.model)) {
+    out.model = config->name;
+    out.model_source = "config only (a config.json folder without weights: no text generated)";
+    out.params = config->param_count();
+    return *config;
+  }
   const auto preset = model::find_preset(options.model);
   if (preset && !model::find_cached_checkpoint(*preset)) {
     out.model = options.model;
@@ -97,7 +103,15 @@ void run_compare(const CompareOptions& options) {
   report::ProgressBar progress(!options.quiet && report::ProgressBar::stderr_is_terminal(), "compare");
   progress.update(0, chip_list.size() + 1, "loading " + options.model);
   const model::ModelConfig config = prepare_model(options, result);
-  report::run_compare(result, chip_list, config, make_target_cost_model,
+  chips::CostOptions cost_options;
+  cost_options.kv_dtype = options.kv_dtype;
+  if (!options.kv_dtype.empty())
+    chips::kv_dtype_bytes(options.kv_dtype);  // a typo fails before any chip runs
+  const report::CostModelFactory factory = [&](const chips::ChipSpec& chip, const model::ModelConfig& cfg,
+                                               const std::string& precision) {
+    return make_target_cost_model(chip, cfg, precision, cost_options);
+  };
+  report::run_compare(result, chip_list, config, factory,
                       [&](size_t done, size_t total, const std::string& chip) {
                         progress.update(done + 1, total + 1, chip);
                       });
@@ -148,6 +162,8 @@ void setup_compare(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--precision", options->precision,
                       "Weight number format for every chip (xpusim quant --list); default: each chip's own");
+  command->add_option("--kv-dtype", options->kv_dtype,
+                      "KV-cache type (bf16, fp16, fp8-e4m3, int8, fp32); default: each chip's");
   command->add_option("--batch", options->batch, "Identical requests run together")->capture_default_str();
   command->add_option("--prompt-len", options->prompt_len, "Prompt tokens per request")
       ->capture_default_str();

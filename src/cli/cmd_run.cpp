@@ -41,6 +41,7 @@ struct RunOptions {
   bool no_program_cache = false;  // --no-program-cache: compile the engine programs afresh
   std::string trace;
   std::string html;
+  std::string kv_dtype;  // --kv-dtype: family chips only
 };
 
 bool is_host_chip(std::string_view chip) { return chip.empty() || chip == "host"; }
@@ -52,9 +53,10 @@ void run_run(const RunOptions& options) {
     run_on_family_chip(ChipRunOptions{options.model, options.chip, options.precision, options.prompt,
                                       options.chat, options.max_tokens, options.sampling, options.stops,
                                       options.threads, options.timing_only, options.json, options.csv,
-                                      options.quiet});
+                                      options.quiet, options.kv_dtype});
     return;
   }
+  if (!options.kv_dtype.empty()) fail("--kv-dtype applies to --chip with a cpu/gpu/tpu/npu/lpu chip preset");
   if (!is_host_chip(options.chip) && !is_cuda_chip(options.chip)) {
     run_on_engine(EngineRunOptions{options.model, options.chip, options.precision, options.prompt,
                                    options.chat, options.trace, options.html, options.max_tokens,
@@ -210,6 +212,9 @@ void setup_run(CLI::App& app) {
   command->add_flag("--csv", options->csv,
                     "With --chip ue-*: print the time-by-op-type table as CSV, nothing else on stdout");
   command->add_flag("--quiet,-q", options->quiet, "No progress bar or notes on stderr");
+  command->add_option(
+      "--kv-dtype", options->kv_dtype,
+      "--chip cpu/gpu/tpu/npu/lpu: KV-cache type the timing assumes (bf16, fp8-e4m3, int8, fp32)");
   command->add_option("--precision", options->precision,
                       "Run with linear weights quantized into this number format (xpusim quant --list)");
   command->add_option("--chip", options->chip,

@@ -38,11 +38,12 @@ struct ServeSimOptions {
   bool no_prefix_caching = false;
   bool json = false, csv = false, quiet = false;
   std::string html;  // report file; when set, the workload is also run with the other KV allocator
+  std::string kv_dtype;
 };
 
 model::ModelConfig config_for(const std::string& name) {
-  if (auto preset = model::find_preset(name)) return preset->config;
-  return model::load_model(name).config;  // a checkpoint path
+  if (auto config = model::find_timing_config(name)) return *config;  // a preset or a config.json folder
+  return model::load_model(name).config;                              // a .gguf checkpoint
 }
 
 void print_stats(const char* name, const serving::LatencyStats& s) {
@@ -115,7 +116,8 @@ void run_serve_sim(const ServeSimOptions& options) {
   if (options.chip.empty()) fail("--chip is required (see `xpusim chips`)");
   const model::ModelConfig config = config_for(options.model);
   const chips::ChipSpec chip = chips::load_chip(options.chip);
-  std::unique_ptr<chips::CostModel> cost = make_target_cost_model(chip, config, options.precision);
+  std::unique_ptr<chips::CostModel> cost =
+      make_target_cost_model(chip, config, options.precision, chips::CostOptions{options.kv_dtype, "", {}});
   const chips::SystemPlan& plan = cost->plan();
 
   serving::ServeSimOptions sim;
@@ -227,6 +229,7 @@ void setup_serve_sim(CLI::App& app) {
   command->add_option("--samples", options->workload.n, "parallel: samples per request (n)")
       ->capture_default_str();
   command->add_option("--kv", options->kv, "paged | contiguous")->capture_default_str();
+  command->add_option("--kv-dtype", options->kv_dtype, "KV-cache type (bf16, fp16, fp8-e4m3, int8, fp32)");
   command->add_option("--block-size", options->block_size, "Paged KV block size in tokens")
       ->capture_default_str();
   command

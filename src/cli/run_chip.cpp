@@ -44,8 +44,8 @@ void run_on_family_chip(const ChipRunOptions& options) {
   options.sampling.validate();
   const chips::ChipSpec chip = chips::load_chip(options.chip);
   model::LoadedModel loaded = load_model_for_simulation(options.model, options.timing_only);
-  const std::unique_ptr<chips::CostModel> cost_model =
-      make_target_cost_model(chip, loaded.config, options.precision);
+  const std::unique_ptr<chips::CostModel> cost_model = make_target_cost_model(
+      chip, loaded.config, options.precision, chips::CostOptions{options.kv_dtype, "", {}});
   const chips::SystemPlan& plan = cost_model->plan();
 
   const runtime::TextCodec codec = runtime::TextCodec::for_model(loaded);

@@ -25,6 +25,7 @@ struct ChipRunOptions {
   bool json = false;
   bool csv = false;    // the per-op-type breakdown as CSV, nothing else on stdout
   bool quiet = false;  // no progress bar or notes on stderr
+  std::string kv_dtype;  // --kv-dtype: the KV-cache type the chip model assumes (empty: the family default)
 };
 
 void run_on_family_chip(const ChipRunOptions& options);

@@ -58,6 +58,16 @@ void append_trace(nlohmann::json& events, const chips::StepCost& cost, double st
 }  // namespace
 
 model::LoadedModel load_model_for_simulation(const std::string& model_name, bool timing_only) {
+  if (timing_only) {
+    if (auto config = model::find_config_only_folder(model_name)) {
+      model::LoadedModel loaded;
+      loaded.name = config->name;
+      loaded.config = *config;
+      loaded.synthetic = true;
+      loaded.source = "config.json only (timing-only)";
+      return loaded;
+    }
+  }
   const auto preset = model::find_preset(model_name);
   if (!timing_only || !preset || model::find_cached_checkpoint(*preset)) return model::load_model(model_name);
   model::LoadedModel loaded;

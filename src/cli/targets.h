@@ -16,5 +16,11 @@ namespace xpusim::cli {
 std::unique_ptr<chips::CostModel> make_target_cost_model(const chips::ChipSpec& chip,
                                                          const model::ModelConfig& config,
                                                          const std::string& precision);
+// With run options (--kv-dtype, a stack): the family models take them; ue chips refuse a KV dtype they cannot
+// store (the engine compiler places its own KV cache).
+std::unique_ptr<chips::CostModel> make_target_cost_model(const chips::ChipSpec& chip,
+                                                         const model::ModelConfig& config,
+                                                         const std::string& precision,
+                                                         const chips::CostOptions& options);
 
 }  // namespace xpusim::cli

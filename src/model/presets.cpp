@@ -1,5 +1,7 @@
 #include "model/presets.h"
 
+#include "model/hf_config.h"
+
 #include <unistd.h>
 
 #include <toml++/toml.h>
@@ -268,6 +270,38 @@ std::vector<Preset> list_presets() {
   std::sort(presets.begin(), presets.end(),
             [](const Preset& a, const Preset& b) { return a.config.name < b.config.name; });
   return presets;
+}
+
+std::optional<ModelConfig> find_config_only_folder(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(path, error) ||
+      !std::filesystem::is_regular_file(std::filesystem::path(path) / "config.json", error))
+    return std::nullopt;
+  for (const auto& entry : std::filesystem::directory_iterator(path, error))
+    if (entry.path().extension() == ".safetensors") return std::nullopt;
+  return find_timing_config(path.find('/') == std::string::npos ? "./" + path : path);
+}
+
+std::optional<ModelConfig> find_timing_config(const std::string& name_or_path) {
+  const bool path_like = name_or_path.find('/') != std::string::npos || name_or_path.starts_with(".");
+  if (!path_like)
+    if (auto preset = find_preset(name_or_path)) return preset->config;
+  std::error_code error;
+  const std::filesystem::path path(name_or_path);
+  if (std::filesystem::is_directory(path, error) &&
+      std::filesystem::is_regular_file(path / "config.json", error)) {
+    ModelConfig config = load_hf_config(path);
+    if (config.name.empty())
+      config.name =
+          path.filename().empty() ? path.parent_path().filename().string() : path.filename().string();
+    return config;
+  }
+  if (path.filename() == "config.json" && std::filesystem::is_regular_file(path, error)) {
+    ModelConfig config = load_hf_config(path);
+    if (config.name.empty()) config.name = path.parent_path().filename().string();
+    return config;
+  }
+  return std::nullopt;
 }
 
 }  // namespace xpusim::model

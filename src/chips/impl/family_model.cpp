@@ -48,13 +48,38 @@ FamilyHooks hooks_for(const ChipSpec& chip, Precision precision) {
 
 }  // namespace
 
-FamilyModel::FamilyModel(const ChipSpec& chip, const model::ModelConfig& config, const std::string& precision)
-    : m_chip(chip), m_config(config) {
+FamilyModel::FamilyModel(const ChipSpec& chip, const model::ModelConfig& config, const std::string& precision,
+                         const CostOptions& options)
+    : m_chip(chip), m_config(config), m_options(options) {
   m_config.validate("model '" + config.name + "'");
   if (m_chip.memory.empty()) fail("chip '{}': no memory levels", chip.name);
   m_precision = choose_precision(m_chip, precision);
+  apply_activation_precision();
   m_hooks = hooks_for(m_chip, m_precision.compute);
+  // Families without a separate integer pipe: one integer op per vector lane, i.e. half the FLOP rate (FMA =
+  // 2).
+  if (m_hooks.integer_ops_per_s <= 0) m_hooks.integer_ops_per_s = m_hooks.vector_flops_per_s / 2;
   build_plan();
+}
+
+// Weight-only quantization: the matmuls run at the activation precision; narrower weights are widened first.
+void FamilyModel::apply_activation_precision() {
+  const std::string& act = m_options.activations;
+  if (act.empty()) return;
+  const auto wanted = precision_from_name(act == "fp32" ? "fp32" : act);
+  if (!wanted || (*wanted != Precision::BF16 && *wanted != Precision::FP16 && *wanted != Precision::FP32))
+    fail("activations '{}': expected bf16, fp16 or fp32 (weight-only quantization)", act);
+  Precision compute = *wanted;
+  if (!m_chip.peak_flops(compute)) compute = compute == Precision::BF16 ? Precision::FP16 : Precision::BF16;
+  if (!m_chip.peak_flops(compute)) compute = Precision::FP32;
+  if (!m_chip.peak_flops(compute)) fail("chip '{}': no peak rate for {} activations", m_chip.name, act);
+  const bool narrower = m_precision.weight_bits < 15.5;
+  if (!narrower || m_chip.family == Family::CPU) return;  // the cpu rule already widens to its SIMD type
+  m_precision.compute = compute;
+  m_precision.dequantize = true;
+  m_precision.note =
+      fmt::format("weights in {} ({:.3g} bits/weight), weight-only: matmuls in {} after dequantizing",
+                  m_precision.format, m_precision.weight_bits, precision_name(compute));
 }
 
 void FamilyModel::build_plan() {
@@ -71,8 +96,30 @@ void FamilyModel::build_plan() {
   const bool cpu = chip.family == Family::CPU;
   m_act_bytes = cpu ? 4 : 2;
   m_kv_bytes = cpu ? 4 : 2;
-  plan.notes.push_back(
-      fmt::format("activations and KV cache in {}", cpu ? "fp32 (as the host executor)" : "bf16"));
+  plan.notes.push_back(fmt::format("activations in {}", cpu ? "fp32 (as the host executor)" : "bf16"));
+  if (!m_options.kv_dtype.empty()) {
+    m_kv_bytes = kv_dtype_bytes(m_options.kv_dtype);
+    plan.notes.push_back(
+        fmt::format("KV cache in {} ({:.3g} bytes per element)", m_options.kv_dtype, m_kv_bytes));
+  } else {
+    plan.notes.push_back(fmt::format("KV cache in {}", cpu ? "fp32 (as the host executor)" : "bf16"));
+  }
+  if (m_options.stack.valid()) {
+    const StackProfile& stack = m_options.stack;
+    plan.notes.push_back(fmt::format(
+        "stack {}: {:g} kernels per layer x {:g} us each + {:g} us host work per step, in series with the "
+        "work{}{}",
+        stack.name, stack.kernels_per_layer, stack.kernel_gap_us, stack.step_overhead_us,
+        stack.dequant_in_series && m_precision.dequantize
+            ? fmt::format(
+                  "; weight-only dequantization ({:g} integer/convert ops per weight) in series with the "
+                  "weight stream",
+                  m_precision.convert_ops_per_weight)
+            : std::string(),
+        stack.static_kv_tokens > 0
+            ? fmt::format("; attention reads all {} static KV slots", stack.static_kv_tokens)
+            : std::string()));
+  }
 
   plan.weight_bytes = static_cast<double>(m_config.param_count()) * m_precision.weight_bits / 8.0;
   plan.kv_bytes_per_token =

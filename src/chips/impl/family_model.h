@@ -36,6 +36,7 @@ struct FamilyHooks {
   // gemm_fraction. `peak` is the chip's peak at the compute precision (FLOP/s).
   std::function<double(const Gemm& gemm, double peak)> gemm_seconds;
   double vector_flops_per_s = 0;  // element-wise and softmax work
+  double integer_ops_per_s = 0;   // integer / type-conversion instructions (weight unpacking), lane-ops per s
   bool fuses_elementwise =
       false;                  // element-wise ops run in the producing kernel's epilogue (no launch/traffic)
   bool async_launch = false;  // launches overlap the previous op (time = max), else they add (dispatch)
@@ -68,6 +69,9 @@ struct PrecisionChoice {
   Precision compute = Precision::BF16;
   double weight_bits = 16;      // bits per weight element in the stored format (block scales included)
   bool dequantize = false;      // weights are widened to `compute` by the vector units before the MACs
+  // Integer / conversion instructions per weight to widen it: 1 for 8-bit integers (one int->float convert),
+  // 2 for fp8 (e4m3 -> f16 -> bf16: no direct convert before Blackwell), 2 for 4-bit formats (unpack + convert).
+  double convert_ops_per_weight = 0;
   std::string format = "bf16";  // canonical format name
   std::string note;             // what was decided, for SystemPlan::notes
 };
@@ -88,7 +92,8 @@ void sum_step(StepCost& step, size_t levels);
 
 class FamilyModel : public CostModel {
  public:
-  FamilyModel(const ChipSpec& chip, const model::ModelConfig& config, const std::string& precision);
+  FamilyModel(const ChipSpec& chip, const model::ModelConfig& config, const std::string& precision,
+              const CostOptions& options = {});
   const SystemPlan& plan() const override { return m_plan; }
   StepCost step(const StepShape& shape) override;
 
@@ -119,12 +124,14 @@ class FamilyModel : public CostModel {
   };
 
   void build_plan();
+  void apply_activation_precision();
   const CachedOps& cached_ops(int64_t tokens, int64_t sequences);
   Work work_of(const graph::Graph& graph, const graph::Op& op, double rows) const;
   void fill_traffic(Work& work) const;
   OpCost finish(const Work& work) const;
   OpCost attention_cost(const graph::Op& op, const StepShape& shape) const;
   StepCost evaluate(const StepShape& shape);
+  OpCost stack_overhead(double tokens_in_step) const;
   StepCost evaluate_pipelined(const StepShape& shape, int64_t micro_batches);
   std::pair<double, double> gemm_passes(const Gemm& gemm, int level, double act_bytes,
                                         double weight_bytes) const;
@@ -135,6 +142,7 @@ class FamilyModel : public CostModel {
 
   ChipSpec m_chip;
   model::ModelConfig m_config;
+  CostOptions m_options;
   SystemPlan m_plan;
   FamilyHooks m_hooks;
   PrecisionChoice m_precision;

@@ -36,6 +36,10 @@ FamilyHooks make_gpu_hooks(const ChipSpec& chip, Precision) {
   const auto fp32 = chip.peak_flops(Precision::FP32);
   hooks.vector_flops_per_s = fp32 ? *fp32 : chip.peak_flops(Precision::BF16).value_or(1e13) / 16;
   if (!fp32) hooks.notes.push_back("no fp32 peak: CUDA-core work assumed at 1/16 of the tensor bf16 peak");
+  // 64 INT32 lanes per SM since Volta (NVIDIA Volta/Ampere/Hopper whitepapers); Hopper doubled only the FP32
+  // lanes, so integer unpacking and int->float conversion run at units x 64 x clock.
+  hooks.integer_ops_per_s =
+      chip.clock_mhz > 0 ? sms * 64 * chip.clock_mhz * 1e6 : hooks.vector_flops_per_s / 2;
   hooks.fuses_elementwise = true;
   hooks.async_launch = true;
   return hooks;

@@ -255,7 +255,14 @@ OpCost FamilyModel::attention_cost(const graph::Op& op, const StepShape& shape) 
              static_cast<double>(last - below) * static_cast<double>(window);
     }
     const int64_t first_row = window > 0 ? std::max<int64_t>(0, c + 1 - window) : 0;
-    const double kv_rows = static_cast<double>(c + q - first_row);
+    double kv_rows = static_cast<double>(c + q - first_row);
+    // A static cache (JetStream) attends over every slot, masked: reads and FLOPs of the full length.
+    const int64_t static_slots = m_options.stack.static_kv_tokens;
+    if (static_slots > 0 && q == 1) {
+      kv_rows =
+          std::max(kv_rows, static_cast<double>(window > 0 ? std::min(window, static_slots) : static_slots));
+      keys = std::max(keys, kv_rows);
+    }
     const double rows = static_cast<double>(q) * group;
     const double causal = keys / (static_cast<double>(q) * kv_rows);
     const Gemm scores{rows, kv_rows, d, kv_heads}, values{rows, d, kv_rows, kv_heads};

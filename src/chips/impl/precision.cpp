@@ -143,6 +143,20 @@ std::vector<Precision> fallbacks(FormatClass cls) {
   return {};
 }
 
+// Instructions to widen one weight of the class to a 16-bit float (see PrecisionChoice).
+double convert_ops(FormatClass cls) {
+  switch (cls) {
+    case FormatClass::INT8:
+      return 1;
+    case FormatClass::FP8:
+    case FormatClass::INT4:
+    case FormatClass::FP4:
+      return 2;
+    default:
+      return 0;
+  }
+}
+
 bool cpu_has_matrix_engine(const ChipSpec& chip) {
   return chip.compute.matrix_engines_per_unit.has_value() && chip.compute.tile_m.has_value();
 }
@@ -163,6 +177,7 @@ PrecisionChoice choose_precision(const ChipSpec& chip, const std::string& format
   }
   PrecisionChoice choice;
   choice.weight_bits = format.bits;
+  choice.convert_ops_per_weight = convert_ops(format.cls);
   choice.format = format.name;
   const Precision native = native_precision(format.cls);
   auto has = [&](Precision p) { return chip.peak_flops(p).has_value(); };

@@ -41,6 +41,7 @@ StepCost FamilyModel::evaluate(const StepShape& shape) {
   step.ops = cached.ops;
   for (size_t i = 0; i < cached.attention.size(); ++i)
     step.ops[cached.attention[i]] = attention_cost(*cached.attention_ops[i], shape);
+  if (m_options.stack.valid()) step.ops.push_back(stack_overhead(static_cast<double>(tokens)));
   if (m_stages > 1) {
     // Activations of the step cross each stage boundary once, after the hop latency.
     const Interconnect& net = *m_chip.interconnect;
@@ -58,6 +59,31 @@ StepCost FamilyModel::evaluate(const StepShape& shape) {
   }
   sum_step(step, m_chip.memory.size());
   return step;
+}
+
+// The stack's serialised costs: kernel gaps of every layer (a layer's kernels run once per step whatever the
+// batch) and the host's per-step work. Weight-only dequantization inside the matmul kernels, when the stack's
+// kernels do not overlap it with the weight stream, costs dequant_ops_per_weight vector ops per weight read.
+OpCost FamilyModel::stack_overhead(double tokens_in_step) const {
+  const StackProfile& stack = m_options.stack;
+  OpCost cost;
+  cost.op_type = "stack";
+  cost.label = fmt::format("{}: kernel gaps and host work", stack.name);
+  cost.bytes_per_level.assign(m_chip.memory.size(), 0.0);
+  double seconds = (static_cast<double>(m_config.n_layers) * stack.kernels_per_layer * stack.kernel_gap_us +
+                    stack.step_overhead_us) *
+                   1e-6;
+  if (m_precision.dequantize && stack.dequant_in_series) {
+    const double weights_read = static_cast<double>(m_config.active_param_count()) / m_tensor_ways;
+    const double dequant_ops =
+        weights_read * m_precision.convert_ops_per_weight * std::ceil(tokens_in_step / 128);
+    seconds += dequant_ops / m_hooks.integer_ops_per_s;
+    cost.energy.compute_j = dequant_ops * m_tensor_ways * m_energy.pj_per_vector_flop * 1e-12;
+  }
+  cost.seconds = seconds;
+  cost.bound = Bound::OVERHEAD;
+  cost.energy.static_j = m_static_w * seconds;
+  return cost;
 }
 
 StepCost FamilyModel::evaluate_pipelined(const StepShape& shape, int64_t micro_batches) {
