@@ -8,7 +8,9 @@ shopt -s nullglob
 sources=(fuzz/*_fuzz.cpp)
 if ((${#sources[@]} == 0)); then echo "[fuzz] no fuzz targets"; exit 0; fi
 CXX_FUZZ=$(command -v clang++ || command -v clang++-14)
-cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$CXX_FUZZ" \
+LAUNCHER=()
+command -v ccache >/dev/null && LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$CXX_FUZZ" "${LAUNCHER[@]}" \
   -DXPUSIM_FUZZ=ON -DXPUSIM_TESTS=OFF -DXPUSIM_BENCH=OFF -DXPUSIM_CUDA=OFF >/dev/null
 targets=$(for f in "${sources[@]}"; do echo "xpusim_$(basename "$f" .cpp)"; done)
 # shellcheck disable=SC2086
