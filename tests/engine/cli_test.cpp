@@ -53,10 +53,21 @@ TEST(EngineCli, AsmDisasmExecTraceBench) {
   std::stringstream svg;
   svg << std::ifstream(temp("t.svg")).rdbuf();
   EXPECT_NE(svg.str().find("<svg"), std::string::npos);
-  const auto bench =
-      nlohmann::json::parse(run("engine bench --chip ue-ku5p --kernel rmsnorm --json", &status));
+  const auto bench = nlohmann::json::parse(
+      run("engine bench --chip ue-ku5p --schedule xpusim --kernel rmsnorm --json", &status));
   EXPECT_EQ(status, 0);
   EXPECT_EQ(bench["kernels"].size(), 2u);
+  // The default schedule is the reference's, compared with the board's measurement.
+  const auto reference =
+      nlohmann::json::parse(run("engine bench --chip ue-ku5p --kernel rmsnorm --validate --json", &status));
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(reference["schedule"], "reference");
+  ASSERT_EQ(reference["kernels"].size(), 1u);
+  EXPECT_EQ(reference["kernels"][0]["measured"], 290945.0);
+  EXPECT_LT(std::abs(reference["kernels"][0]["error"].get<double>()), 0.05);
+  // Measurements exist for the ue-ku5p board only.
+  run("engine bench --chip ue-kintex7 --kernel rmsnorm --validate", &status);
+  EXPECT_NE(status, 0);
 }
 
 TEST(EngineCli, FaultExitsNonZeroWithPc) {
