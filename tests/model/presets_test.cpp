@@ -27,6 +27,20 @@ TEST(Presets, ParameterCountsMatchModelsMd) {
       {"gemma-3-1b", {999'885'952, 999'885'952}},
       {"qwen3-30b-a3b", {30'532'122'624, 3'353'032'704}},
       {"mixtral-8x7b", {46'702'792'704, 12'879'925'248}},
+      // Timing presets (HF config.json shapes; the Llama and SmolLM2 counts equal the HF model cards').
+      {"llama-2-7b", {6'738'415'616, 6'738'415'616}},
+      {"llama-2-70b", {68'976'648'192, 68'976'648'192}},
+      {"llama-3.1-8b", {8'030'261'248, 8'030'261'248}},
+      {"llama-3.1-70b", {70'553'706'496, 70'553'706'496}},
+      {"smollm2-1.7b", {1'711'376'384, 1'711'376'384}},
+      {"gpt2-large", {774'030'080, 774'030'080}},
+      // HF 2,614,341,888 + the gemma3 graph's q/k norm gains (26 x 2 x 256).
+      {"gemma-2-2b", {2'614'355'200, 2'614'355'200}},
+      // HF 2,506,172,416 + gemma3's q/k norms and post-attention/post-FFN norms (18 x (512 + 2 x 2048)).
+      {"gemma-2b", {2'506'255'360, 2'506'255'360}},
+      // HF 6,050,882,784 + the gpt2 graph's position table (2048 x 4096), qkv and out biases and second LayerNorm
+      // (28 x (3 x 4096 + 4096 + 2 x 4096)) - GPT-J's lm_head bias (50,400).
+      {"gpt-j-6b", {6'059'909'120, 6'059'909'120}},
   };
   std::vector<Preset> presets = list_presets();
   ASSERT_EQ(presets.size(), expected.size());

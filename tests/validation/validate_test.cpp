@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "cli_runner.h"
 #include "core/error.h"
@@ -74,11 +75,20 @@ TEST(ValidationPredict, StaticDecodeRowRunsAndSkipsCarryTheirReason) {
   EXPECT_THROW(run_validation(points, "t.csv", "no-such-family"), Error);
 }
 
+// The families whose rows are static runs or single requests (seconds in all). gpu-datacenter and tpu rows
+// run thousands of requests through the serving simulator (minutes on a 2-core machine): `xpusim validate
+// --check` guards them (docs/validation.md).
 TEST(ValidationLedger, CommittedLedgerStaysWithinItsGuard) {
-  const auto points = load_points(default_points_path());
-  EXPECT_EQ(points.size(), 69u);
+  const auto all = load_points(default_points_path());
+  EXPECT_EQ(all.size(), 69u);
+  int skipped = 0;
+  std::vector<Point> points;
+  for (const Point& point : all) {
+    skipped += point.skip.empty() ? 0 : 1;
+    if (point.family != "gpu-datacenter" && point.family != "tpu") points.push_back(point);
+  }
+  EXPECT_LE(skipped, 9);  // at least 60 of 69 rows are expressible
   const ValidationRun run = run_validation(points, default_points_path().string(), "");
-  EXPECT_GE(run.runnable, 60);
   for (const RowResult& row : run.rows) {
     if (!row.prediction.ran) {
       EXPECT_FALSE(row.point.skip.empty()) << row.point.id << ": " << row.prediction.why;
