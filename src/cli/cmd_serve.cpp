@@ -33,7 +33,6 @@ struct ServeOptions {
 
 // Stated limits of the sizing flags (docs/security.md): values past them are refused with a message.
 constexpr int64_t kMaxRequestsLimit = 4096;
-constexpr int kMaxConnectionsLimit = 65536;
 constexpr size_t kMaxBodyLimit = 64u << 20;
 
 void validate(ServeOptions& options) {
@@ -45,10 +44,8 @@ void validate(ServeOptions& options) {
   check_range("--kv-capacity", options.engine.kv_capacity_tokens, 1, int64_t{1} << 24);
   check_range("--max-tokens-limit", options.server.max_tokens_limit, 1, 1 << 20);
   check_threads("--threads", options.engine.threads);
-  check_range("--max-connections", options.server.max_connections, 1, kMaxConnectionsLimit);
   check_range("--max-body-bytes", static_cast<int64_t>(options.server.max_body_bytes), 1024, kMaxBodyLimit);
   check_range("--idle-timeout", options.server.idle_timeout_s, 1, 3600);
-  check_range("--request-deadline", options.server.request_deadline_s, 1, 3600);
   if (options.server.api_key.empty()) {
     if (const char* key = std::getenv("XPUSIM_API_KEY")) options.server.api_key = key;
   }
@@ -128,19 +125,11 @@ void setup_serve(CLI::App& app) {
                     "Parse special-token text typed in chat messages as control tokens (HF's behaviour; lets "
                     "a user forge roles)");
   command
-      ->add_option("--max-connections", options->server.max_connections,
-                   "Open connections; more get HTTP 429")
-      ->capture_default_str();
-  command
       ->add_option("--max-body-bytes", options->server.max_body_bytes, "Request body limit (however framed)")
       ->capture_default_str();
   command
       ->add_option("--idle-timeout", options->server.idle_timeout_s,
                    "Seconds without progress before a connection is closed")
-      ->capture_default_str();
-  command
-      ->add_option("--request-deadline", options->server.request_deadline_s,
-                   "Seconds for a whole request to arrive")
       ->capture_default_str();
   command->callback([options] { run_serve(*options); });
 }

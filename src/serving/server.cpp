@@ -143,15 +143,6 @@ bool is_loopback_address(const std::string& host) {
 }
 
 struct Server::Impl {
-  // Per connection, from accept to close (the filter bufferevent's context).
-  struct Connection {
-    Impl* impl = nullptr;
-    bufferevent* bev = nullptr;
-    Clock::time_point request_start;
-    bool reading = false;     // bytes of a request not yet complete have arrived
-    bool over_limit = false;  // accepted beyond max_connections: answered 429
-    bool cut = false;
-  };
   // One generation request (loop thread only).
   struct Exchange {
     Impl* impl = nullptr;
@@ -168,13 +159,6 @@ struct Server::Impl {
 
   // --- sockets and connections -----------------------------------------------------------------------------
   int bind();
-  static bufferevent* make_connection(event_base* base, void* arg);
-  static bufferevent_filter_result read_filter(evbuffer* src, evbuffer* dst, ev_ssize_t limit,
-                                               bufferevent_flush_mode mode, void* ctx);
-  static void free_connection(void* ctx);
-  void cut_connection(Connection& connection);
-  void update_accepting();
-
   // --- requests
   // ----------------------------------------------------------------------------------------------
   static void on_request(evhttp_request* request, void* arg);
@@ -214,10 +198,6 @@ struct Server::Impl {
   int port = 0;
   bool loopback = false;
   bool shutting_down = false;
-  bool accepting = true;
-  int hard_connection_cap = 0;  // beyond it the listener pauses: new connections wait in the backlog
-  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections;
-  std::unordered_map<bufferevent*, Connection*> connection_by_bev;
   std::atomic<int64_t> next_response_id{0};
   std::unordered_map<evhttp_connection*, Exchange*> exchange_by_connection;
   std::unordered_map<Exchange*, std::unique_ptr<Exchange>> exchanges;
@@ -257,7 +237,6 @@ Server::Impl::Impl(HostEngine& engine_, const model::LoadedModel& model_, const 
   evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD);
   evhttp_set_default_content_type(http, "application/json");
   evhttp_set_gencb(http, &Impl::on_request, this);
-  evhttp_set_bevcb(http, &Impl::make_connection, this);
   stop_event = event_new(base, -1, 0, &Impl::on_stop, this);
   sigterm_event = evsignal_new(base, SIGTERM, &Impl::on_stop, this);
   sigint_event = evsignal_new(base, SIGINT, &Impl::on_stop, this);
@@ -272,7 +251,7 @@ Server::Impl::~Impl() {
   jobs_ready.notify_all();
   for (std::thread& worker : workers) worker.join();
   while (!exchanges.empty()) finish(exchanges.begin()->first);
-  if (http) evhttp_free(http);  // closes every connection (free_connection runs for each)
+  if (http) evhttp_free(http);  // closes every connection
   for (event* e : {stop_event, sigterm_event, sigint_event}) {
     if (e) event_free(e);
   }
@@ -318,95 +297,13 @@ int Server::Impl::bind() {
     fail("serve: cannot accept on {}:{}", options.host, port);
   }
   loopback = is_loopback_address(options.host);
-  // Every connection holds a descriptor: raise the soft limit and keep a margin below it, so that accept()
-  // never fails with EMFILE (the listener pauses instead and the kernel backlog holds the newcomers).
+  // Every connection holds a descriptor: raise the soft limit so that bursts do not hit EMFILE.
   rlimit files{};
   if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
   }
-  getrlimit(RLIMIT_NOFILE, &files);
-  const auto fd_room = static_cast<int>(std::min<rlim_t>(files.rlim_cur, 1 << 20)) - 64;
-  hard_connection_cap =
-      std::max(16, std::min(fd_room, options.max_connections + options.max_connections / 4 + 64));
   return port;
-}
-
-bufferevent* Server::Impl::make_connection(event_base* base, void* arg) {
-  Impl* impl = static_cast<Impl*>(arg);
-  bufferevent* socket_bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-  if (!socket_bev) return nullptr;
-  auto connection = std::make_unique<Connection>();
-  connection->impl = impl;
-  connection->over_limit = static_cast<int>(impl->connections.size()) >= impl->options.max_connections;
-  bufferevent* filter = bufferevent_filter_new(socket_bev, &Impl::read_filter, nullptr, BEV_OPT_CLOSE_ON_FREE,
-                                               &Impl::free_connection, connection.get());
-  if (!filter) {
-    bufferevent_free(socket_bev);
-    return nullptr;
-  }
-  connection->bev = filter;
-  Connection* raw = connection.get();
-  impl->connection_by_bev[filter] = raw;
-  impl->connections.emplace(raw, std::move(connection));
-  impl->update_accepting();
-  return filter;
-}
-
-// Passes bytes through, and cuts a connection whose current request has been arriving for longer than the
-// whole-request deadline (a slow client that keeps sending a byte now and then never trips the idle timeout).
-bufferevent_filter_result Server::Impl::read_filter(evbuffer* src, evbuffer* dst, ev_ssize_t limit,
-                                                    bufferevent_flush_mode, void* ctx) {
-  Connection& connection = *static_cast<Connection*>(ctx);
-  const auto now = Clock::now();
-  if (!connection.reading) {
-    connection.reading = true;
-    connection.request_start = now;
-  }
-  if (connection.cut ||
-      now - connection.request_start > std::chrono::seconds(connection.impl->options.request_deadline_s)) {
-    evbuffer_drain(src, evbuffer_get_length(src));
-    connection.impl->cut_connection(connection);
-    return BEV_NEED_MORE;
-  }
-  size_t take = evbuffer_get_length(src);
-  if (limit > 0) take = std::min(take, static_cast<size_t>(limit));
-  evbuffer_remove_buffer(src, dst, take);
-  return BEV_OK;
-}
-
-void Server::Impl::free_connection(void* ctx) {
-  Connection* connection = static_cast<Connection*>(ctx);
-  Impl* impl = connection->impl;
-  impl->connection_by_bev.erase(connection->bev);
-  impl->connections.erase(connection);
-  impl->update_accepting();
-}
-
-void Server::Impl::cut_connection(Connection& connection) {
-  if (connection.cut) return;
-  connection.cut = true;
-  bufferevent* socket_bev = bufferevent_get_underlying(connection.bev);
-  const evutil_socket_t fd = socket_bev ? bufferevent_getfd(socket_bev) : -1;
-  if (fd < 0) return;
-  const std::string body = error_body("the request did not arrive in time", "invalid_request_error").dump();
-  const std::string answer = fmt::format(
-      "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nConnection: close\r\n"
-      "Content-Length: {}\r\n\r\n{}",
-      body.size(), body);
-  if (evbuffer_get_length(bufferevent_get_output(connection.bev)) == 0)
-    (void)::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  // The peer sees the answer then EOF; evhttp sees EOF and frees the connection the usual way.
-  ::shutdown(fd, SHUT_RDWR);
-}
-
-void Server::Impl::update_accepting() {
-  if (!bound || shutting_down) return;
-  evconnlistener* listener = evhttp_bound_socket_get_listener(bound);
-  const bool room = static_cast<int>(connections.size()) < hard_connection_cap;
-  if (room && !accepting) evconnlistener_enable(listener);
-  if (!room && accepting) evconnlistener_disable(listener);
-  accepting = room;
 }
 
 // --- requests
@@ -488,19 +385,7 @@ bool Server::Impl::admitted(evhttp_request* request, const std::string& origin) 
 }
 
 void Server::Impl::handle(evhttp_request* request) {
-  evhttp_connection* http_connection = evhttp_request_get_connection(request);
-  Connection* connection = nullptr;
-  if (http_connection) {
-    auto found = connection_by_bev.find(evhttp_connection_get_bufferevent(http_connection));
-    if (found != connection_by_bev.end()) connection = found->second;
-  }
-  if (connection) connection->reading = false;  // the request is complete: its deadline is met
   if (shutting_down) return reply_error(request, 503, "the server is shutting down");
-  if (connection && connection->over_limit) {
-    evhttp_add_header(evhttp_request_get_output_headers(request), "Connection", "close");
-    return reply_error(
-        request, 429, fmt::format("too many connections (limit {}); retry shortly", options.max_connections));
-  }
   const evkeyvalq* headers = evhttp_request_get_input_headers(request);
   const char* origin_header = evhttp_find_header(headers, "Origin");
   const std::string origin = origin_header ? origin_header : "";
@@ -522,9 +407,11 @@ void Server::Impl::handle(evhttp_request* request) {
   if (path == "/xpusim/stats" &&
       get) {  // not OpenAI: what the engine holds (tests check disconnects free it)
     const KvUsage usage = engine.kv_usage();
-    json body = {{"active_requests", engine.active_requests()}, {"steps", engine.total_steps()},
-                 {"kv_reserved_tokens", usage.reserved_tokens}, {"kv_capacity_tokens", usage.capacity_tokens},
-                 {"open_connections", connections.size()},      {"exchanges", exchanges.size()}};
+    json body = {{"active_requests", engine.active_requests()},
+                 {"steps", engine.total_steps()},
+                 {"kv_reserved_tokens", usage.reserved_tokens},
+                 {"kv_capacity_tokens", usage.capacity_tokens},
+                 {"exchanges", exchanges.size()}};
     return reply(request, 200, "application/json", body.dump(), origin);
   }
   if (path == "/v1/models" && get) {
