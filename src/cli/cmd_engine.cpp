@@ -34,9 +34,9 @@ struct EngineOptions {
 
 // Stated limits (docs/security.md): programs and DRAM images are read whole, so they are checked first.
 constexpr uint64_t kMaxProgramBytes = 64u << 20;
-// A user program that has run this many cycles is stopped (~10 s of host time for a one-instruction loop);
+// A user program that has run this many cycles is stopped (~3 s of host CPU for a one-instruction loop);
 // --watchdog raises it. Compiled model programs use the chip's own (larger) watchdog.
-constexpr int64_t kDefaultUserWatchdogCycles = 2'000'000'000;
+constexpr int64_t kDefaultUserWatchdogCycles = 500'000'000;
 
 std::vector<uint8_t> read_checked(const std::string& path, uint64_t max_bytes, const char* what) {
   check_input_file(path, max_bytes, what);
@@ -276,7 +276,7 @@ void setup(CLI::App& app) {
     cmd->add_flag("--json", options->json, "print counters as JSON");
     cmd->add_flag("--timing-only", options->timing_only, "skip values (same cycle counts, faster)");
     cmd->add_option("--watchdog", options->watchdog,
-                    "fault after this many cycles (default 2e9, about 10 s of a runaway loop)");
+                    "fault after this many cycles (default 5e8, about 3 s of a runaway loop)");
     cmd->add_option(tracing ? "-o,--output" : "--trace", options->trace_json,
                     "Chrome/Perfetto trace JSON file");
     cmd->add_option("--svg", options->trace_svg, "SVG timeline file");

@@ -94,12 +94,12 @@ TEST(CliHardening, ServeSizesHaveLimits) {
 }
 
 TEST(CliHardening, EngineReadsOnlyRegularFilesOfBoundedSize) {
-  expect_refused("engine asm /dev/zero", "not a regular file");
+  expect_refused("engine asm /dev/zero -o " + (temp_dir() / "z.bin").string(), "not a regular file");
   expect_refused("engine disasm /dev/urandom", "not a regular file");
-  expect_refused("engine asm " + temp_dir().string(), "not a regular file");
+  expect_refused("engine asm " + temp_dir().string() + " -o " + (temp_dir() / "d.bin").string(), "not a regular file");
   expect_refused("engine disasm " + temp_dir().string(), "not a regular file");
   expect_refused("engine exec " + temp_dir().string(), "not a regular file");
-  expect_refused("engine asm /no/such/file.s", "no such file");
+  expect_refused("engine asm /no/such/file.s -o " + (temp_dir() / "n.bin").string(), "no such file");
   const fs::path program = write_file("halt.s", "halt\n");
   expect_refused("engine exec " + program.string() + " --load 0x0=/dev/zero", "not a regular file");
   expect_refused("engine exec " + program.string() + " --load 0x0=" + temp_dir().string(),
@@ -126,7 +126,7 @@ TEST(CliHardening, DefaultWatchdogStopsARunawayLoopInSeconds) {
   EXPECT_EQ(r.exit_code, 1) << r.text;
   EXPECT_NE(r.text.find("watchdog"), std::string::npos) << r.text;
   EXPECT_NE(r.text.find("jmp"), std::string::npos) << "the fault shows the instruction: " << r.text;
-  EXPECT_LT(r.seconds, 30.0);
+  EXPECT_LT(r.seconds, 60.0);
 }
 
 TEST(CliHardening, CompareWithAnInvalidChipFails) {
