@@ -178,6 +178,7 @@ struct Server::Impl {
   // --- shutdown
   // ----------------------------------------------------------------------------------------------
   static void on_stop(evutil_socket_t, short, void* arg);
+  static void on_peer_check(evutil_socket_t, short, void* arg);
   void begin_shutdown();
   void worker_loop();
   void post(std::function<void()> job);
@@ -193,6 +194,7 @@ struct Server::Impl {
   evhttp* http = nullptr;
   evhttp_bound_socket* bound = nullptr;
   event* stop_event = nullptr;
+  event* peer_check_event = nullptr;  // every 200 ms: clients that hung up while their answer is computed
   event* sigterm_event = nullptr;
   event* sigint_event = nullptr;
   int port = 0;
@@ -238,6 +240,7 @@ Server::Impl::Impl(HostEngine& engine_, const model::LoadedModel& model_, const 
   evhttp_set_default_content_type(http, "application/json");
   evhttp_set_gencb(http, &Impl::on_request, this);
   stop_event = event_new(base, -1, 0, &Impl::on_stop, this);
+  peer_check_event = event_new(base, -1, EV_PERSIST, &Impl::on_peer_check, this);
   sigterm_event = evsignal_new(base, SIGTERM, &Impl::on_stop, this);
   sigint_event = evsignal_new(base, SIGINT, &Impl::on_stop, this);
   for (int i = 0; i < kWorkerThreads; ++i) workers.emplace_back([this] { worker_loop(); });
@@ -252,7 +255,7 @@ Server::Impl::~Impl() {
   for (std::thread& worker : workers) worker.join();
   while (!exchanges.empty()) finish(exchanges.begin()->first);
   if (http) evhttp_free(http);  // closes every connection
-  for (event* e : {stop_event, sigterm_event, sigint_event}) {
+  for (event* e : {stop_event, peer_check_event, sigterm_event, sigint_event}) {
     if (e) event_free(e);
   }
   if (base) event_base_free(base);
@@ -644,6 +647,24 @@ void Server::Impl::finish(Exchange* exchange) {
 // --- shutdown
 // ------------------------------------------------------------------------------------------------
 
+// evhttp does not read a connection while its request is being answered, so a client that hangs up is only
+// seen at the next write: peek at each waiting exchange's socket instead, and drop the connection (its
+// closecb cancels the engine request and frees its KV) as soon as the peer has closed.
+void Server::Impl::on_peer_check(evutil_socket_t, short, void* arg) {
+  Impl* impl = static_cast<Impl*>(arg);
+  std::vector<evhttp_connection*> gone;
+  for (const auto& [connection, exchange] : impl->exchange_by_connection) {
+    bufferevent* bev = evhttp_connection_get_bufferevent(connection);
+    const evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    if (fd < 0) continue;
+    char byte = 0;
+    const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+      gone.push_back(connection);
+  }
+  for (evhttp_connection* connection : gone) evhttp_connection_free(connection);
+}
+
 void Server::Impl::on_stop(evutil_socket_t, short, void* arg) { static_cast<Impl*>(arg)->begin_shutdown(); }
 
 void Server::Impl::begin_shutdown() {
@@ -714,9 +735,12 @@ int Server::bind() { return m_impl->bind(); }
 void Server::run() {
   event_add(m_impl->sigterm_event, nullptr);
   event_add(m_impl->sigint_event, nullptr);
+  const timeval every{0, 200000};
+  event_add(m_impl->peer_check_event, &every);
   event_base_dispatch(m_impl->base);
   event_del(m_impl->sigterm_event);
   event_del(m_impl->sigint_event);
+  event_del(m_impl->peer_check_event);
 }
 
 void Server::stop() { event_active(m_impl->stop_event, EV_READ, 0); }
