@@ -38,7 +38,8 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kWorkerThreads = 2;  // parse + tokenize request bodies off the event loop
+constexpr int kAnsweringTimeoutS = 3600;  // a connection whose answer is being computed
+constexpr int kWorkerThreads = 2;         // parse + tokenize request bodies off the event loop
 constexpr auto kShutdownFlush = std::chrono::milliseconds(300);  // final events reach the clients
 
 json error_body(const std::string& message, const char* type) {
@@ -461,6 +462,9 @@ void Server::Impl::start_generation(evhttp_request* request, bool chat, const st
   if (raw->connection) {
     exchange_by_connection[raw->connection] = raw;
     evhttp_connection_set_closecb(raw->connection, &Impl::on_connection_closed, this);
+    // The idle timeout is for the client; while the server computes the answer (queued behind others, or
+    // between tokens) the connection waits on us. Hung-up clients are found by on_peer_check meanwhile.
+    evhttp_connection_set_timeout(raw->connection, kAnsweringTimeoutS);
   }
   evbuffer* input = evhttp_request_get_input_buffer(request);
   std::string body(evbuffer_get_length(input), '\0');
@@ -638,7 +642,10 @@ void Server::Impl::finish(Exchange* exchange) {
     auto found = exchange_by_connection.find(exchange->connection);
     if (found != exchange_by_connection.end() && found->second == exchange) {
       exchange_by_connection.erase(found);
-      if (exchange->request) evhttp_connection_set_closecb(exchange->connection, nullptr, nullptr);
+      if (exchange->request) {
+        evhttp_connection_set_closecb(exchange->connection, nullptr, nullptr);
+        evhttp_connection_set_timeout(exchange->connection, options.idle_timeout_s);
+      }
     }
   }
   exchanges.erase(exchange);
