@@ -96,7 +96,8 @@ TEST(CliHardening, ServeSizesHaveLimits) {
 TEST(CliHardening, EngineReadsOnlyRegularFilesOfBoundedSize) {
   expect_refused("engine asm /dev/zero -o " + (temp_dir() / "z.bin").string(), "not a regular file");
   expect_refused("engine disasm /dev/urandom", "not a regular file");
-  expect_refused("engine asm " + temp_dir().string() + " -o " + (temp_dir() / "d.bin").string(), "not a regular file");
+  expect_refused("engine asm " + temp_dir().string() + " -o " + (temp_dir() / "d.bin").string(),
+                 "not a regular file");
   expect_refused("engine disasm " + temp_dir().string(), "not a regular file");
   expect_refused("engine exec " + temp_dir().string(), "not a regular file");
   expect_refused("engine asm /no/such/file.s -o " + (temp_dir() / "n.bin").string(), "no such file");
@@ -139,8 +140,10 @@ TEST(CliHardening, CompareWithAnInvalidChipFails) {
   const size_t at = text.find("registers = 64");
   ASSERT_NE(at, std::string::npos);
   text.replace(at, 14, "registers = -3");
-  const fs::path bad_engine = write_file("bad-engine.toml", text);
-  expect_refused("compare --quiet --model llama-3.2-1b --chips gpu-h100-sxm," + bad_engine.string(), "registers");
+  fs::create_directories(temp_dir() / "bad");
+  const fs::path bad_engine = write_file("bad/ue-kintex7.toml", text);  // the name must match the file
+  expect_refused("compare --quiet --model llama-3.2-1b --chips gpu-h100-sxm," + bad_engine.string(),
+                 "registers");
 }
 
 TEST(CliHardening, GgufWithOverlappingTensorsIsRefused) {
