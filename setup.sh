@@ -27,7 +27,7 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 # --- 1. system packages --------------------------------------------------------------------------------------
 PACKAGES=(build-essential cmake ninja-build ccache pkg-config git python3 python3-pip unzip
           libfmt-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libpcre2-dev libxxhash-dev
-          libcpp-httplib-dev libhwy-dev libicu-dev libgtest-dev libgmock-dev libbenchmark-dev
+          libcpp-httplib-dev libevent-dev libhwy-dev libicu-dev libgtest-dev libgmock-dev libbenchmark-dev
           clang-14 libclang-rt-14-dev)
 # Headless Chromium renders the HTML reports in the browser test (tests/report/browser_test.cpp).
 if ((RUN_TESTS)); then PACKAGES+=(chromium); fi

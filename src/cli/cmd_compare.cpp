@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -15,6 +16,7 @@
 #include "cli/command.h"
 #include "cli/targets.h"
 #include "core/error.h"
+#include "engine/chip_config.h"
 #include "exec/executor.h"
 #include "model/loader.h"
 #include "model/presets.h"
@@ -95,7 +97,14 @@ void run_compare(const CompareOptions& options) {
     fail("--precision: unknown format '{}'; known: {}", options.precision, numerics::format_names_joined());
   // Chips first: a typo in --chips fails before the model is loaded.
   std::vector<chips::ChipSpec> chip_list;
-  for (const std::string& name : split_names(options.chips)) chip_list.push_back(chips::load_chip(name));
+  for (const std::string& name : split_names(options.chips)) {
+    chip_list.push_back(chips::load_chip(name));
+    // A unified-engine chip file has a second part (the engine) read by its cost model: an error there is
+    // invalid input (exit 1), not a chip that "cannot run" this model (a table row).
+    const chips::ChipSpec& chip = chip_list.back();
+    if (chip.family == chips::Family::UE)
+      (void)engine::load_chip(chip.source_path.empty() ? chip.name : chip.source_path);
+  }
 
   report::CompareReport result;
   result.precision = options.precision;
@@ -116,6 +125,13 @@ void run_compare(const CompareOptions& options) {
                         progress.update(done + 1, total + 1, chip);
                       });
   progress.finish();
+  const bool any_ran = std::any_of(result.results.begin(), result.results.end(),
+                                   [](const report::ChipResult& r) { return r.estimate.has_value(); });
+  // The table is printed either way; a run in which no chip could run the model is still a failure.
+  auto check_any_ran = [&] {
+    if (!any_ran)
+      fail("compare: none of the {} chips could run {} (see the table)", chip_list.size(), result.model);
+  };
 
   if (!options.html.empty()) {
     report::HtmlReport html;
@@ -126,11 +142,11 @@ void run_compare(const CompareOptions& options) {
   }
   if (options.json) {
     fmt::print("{}\n", report::to_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
-    return;
+    return check_any_ran();
   }
   if (options.csv) {
     fmt::print("{}", report::to_csv(result));
-    return;
+    return check_any_ran();
   }
   fmt::print("{} ({} parameters) | batch {}, prompt {}, generate {} | precision {}\n", result.model,
              result.params, options.batch, options.prompt_len, options.gen_len,
@@ -142,6 +158,7 @@ void run_compare(const CompareOptions& options) {
                result.generated_text);
   else if (!options.quiet)
     fmt::print("\nweights: {}\n", result.model_source);
+  check_any_ran();
 }
 
 void setup_compare(CLI::App& app) {

@@ -9,6 +9,7 @@
 #include "cli/bench_engine.h"
 #include "cli/command.h"
 #include "cli/html_timeline.h"
+#include "cli/limits.h"
 #include "core/error.h"
 #include "engine/assembler.h"
 #include "engine/isa_docs.h"
@@ -34,7 +35,31 @@ struct EngineOptions {
   bool validate = false;
 };
 
+// Stated limits (docs/security.md): programs and DRAM images are read whole, so they are checked first.
+constexpr uint64_t kMaxProgramBytes = 64u << 20;
+// A user program that has run this many cycles is stopped (~3 s of host CPU for a one-instruction loop);
+// --watchdog raises it. Compiled model programs use the chip's own (larger) watchdog.
+constexpr int64_t kDefaultUserWatchdogCycles = 500'000'000;
+
+std::vector<uint8_t> read_checked(const std::string& path, uint64_t max_bytes, const char* what) {
+  check_input_file(path, max_bytes, what);
+  return read_binary_file(path);
+}
+
+Program read_checked_program(const std::string& path) {
+  check_input_file(path, kMaxProgramBytes, "engine program");
+  return read_program_file(path);
+}
+
+// A DRAM range [address, address + bytes) of a chip with dram_bytes, checked without overflow.
+bool fits_dram(uint64_t address, uint64_t bytes, uint64_t dram_bytes) {
+  return address <= dram_bytes && bytes <= dram_bytes - address;
+}
+
 uint64_t parse_number(const std::string& text, const std::string& what) {
+  // stoull accepts "-5" (wrapping it to 2^64-5): only digits (decimal, or 0x hex) are numbers here.
+  if (text.empty() || text.find_first_of("-+ \t") != std::string::npos)
+    fail("{}: '{}' is not a number", what, text);
   try {
     size_t used = 0;
     const uint64_t v = std::stoull(text, &used, 0);
@@ -62,19 +87,20 @@ void run_exec(const EngineOptions& o, bool tracing) {
   RunOptions run_options;
   run_options.functional = !o.timing_only;
   run_options.record_trace = tracing || !o.trace_json.empty() || !o.trace_svg.empty() || !o.html.empty();
-  run_options.watchdog_cycles = o.watchdog;
+  if (o.watchdog < 0) fail("--watchdog must be >= 0 cycles (got {})", o.watchdog);
+  run_options.watchdog_cycles = o.watchdog > 0 ? o.watchdog : kDefaultUserWatchdogCycles;
   Simulator sim(chip, run_options);
   std::vector<Program> programs;
   for (size_t i = 0; i < o.programs.size(); ++i) {
-    programs.push_back(read_program_file(o.programs[i]));
+    programs.push_back(read_checked_program(o.programs[i]));
     sim.load_program(static_cast<int>(i), programs.back());
   }
   for (const std::string& load : o.loads) {  // ADDR=FILE
     const size_t eq = load.find('=');
     if (eq == std::string::npos) fail("--load '{}': expected ADDRESS=FILE", load);
     const uint64_t address = parse_number(load.substr(0, eq), "--load address");
-    const std::vector<uint8_t> bytes = read_binary_file(load.substr(eq + 1));
-    if (address + bytes.size() > chip.dram_bytes())
+    const std::vector<uint8_t> bytes = read_checked(load.substr(eq + 1), chip.dram_bytes(), "--load");
+    if (!fits_dram(address, bytes.size(), chip.dram_bytes()))
       fail("--load '{}': file does not fit in the {} MiB DRAM", load, chip.dram_size_mib);
     sim.dram().write(address, bytes.data(), bytes.size());
   }
@@ -85,7 +111,7 @@ void run_exec(const EngineOptions& o, bool tracing) {
       fail("--dump '{}': expected ADDRESS:BYTES=FILE", dump);
     const uint64_t address = parse_number(dump.substr(0, colon), "--dump address");
     const uint64_t bytes = parse_number(dump.substr(colon + 1, eq - colon - 1), "--dump size");
-    if (address + bytes > chip.dram_bytes()) fail("--dump '{}': range is outside the DRAM", dump);
+    if (!fits_dram(address, bytes, chip.dram_bytes())) fail("--dump '{}': range is outside the DRAM", dump);
     std::vector<uint8_t> data(bytes);
     sim.dram().read(address, data.data(), data.size());
     write_binary_file(dump.substr(eq + 1), data);
@@ -221,7 +247,7 @@ void setup(CLI::App& app) {
   as->add_option("input", options->input, "assembly file")->required();
   as->add_option("-o,--output", options->output, "binary output")->required();
   as->callback([options] {
-    const std::vector<uint8_t> text = read_binary_file(options->input);
+    const std::vector<uint8_t> text = read_checked(options->input, kMaxProgramBytes, "engine asm");
     write_binary_file(options->output,
                       program_to_binary(assemble(std::string(text.begin(), text.end()), options->input)));
   });
@@ -232,7 +258,8 @@ void setup(CLI::App& app) {
   dis->add_option("-o,--output", options->output, "text output (default stdout)");
   dis->callback([options] {
     write_text(options->output,
-               disassemble(program_from_binary(read_binary_file(options->input), options->input)));
+               disassemble(program_from_binary(
+                   read_checked(options->input, kMaxProgramBytes, "engine disasm"), options->input)));
   });
 
   CLI::App* bench = engine->add_subcommand(
@@ -271,7 +298,8 @@ void setup(CLI::App& app) {
     cmd->add_option("--dump", options->dumps, "ADDRESS:BYTES=FILE: write DRAM bytes after the run");
     cmd->add_flag("--json", options->json, "print counters as JSON");
     cmd->add_flag("--timing-only", options->timing_only, "skip values (same cycle counts, faster)");
-    cmd->add_option("--watchdog", options->watchdog, "fault after this many cycles (default: chip)");
+    cmd->add_option("--watchdog", options->watchdog,
+                    "fault after this many cycles (default 5e8, about 3 s of a runaway loop)");
     cmd->add_option(tracing ? "-o,--output" : "--trace", options->trace_json,
                     "Chrome/Perfetto trace JSON file");
     cmd->add_option("--svg", options->trace_svg, "SVG timeline file");

@@ -10,6 +10,7 @@
 #include "chips/loader.h"
 #include "cli/command.h"
 #include "cli/cuda_target.h"
+#include "cli/limits.h"
 #include "cli/quant_eval.h"
 #include "cli/run_chip.h"
 #include "cli/run_engine.h"
@@ -47,7 +48,13 @@ struct RunOptions {
 bool is_host_chip(std::string_view chip) { return chip.empty() || chip == "host"; }
 bool is_engine_chip(const std::string& chip) { return chips::load_chip(chip).family == chips::Family::UE; }
 
+// Longest generation any path accepts; the host path also holds prompt + tokens within the model's context.
+constexpr int64_t kMaxGeneratedTokens = 1 << 16;
+
 void run_run(const RunOptions& options) {
+  check_range("--max-tokens", options.max_tokens, 1, kMaxGeneratedTokens);
+  check_threads("--threads", options.threads);
+  check_range("--engines", options.engines, 0, 1024);
   if (!is_host_chip(options.chip) && !is_cuda_chip(options.chip) && !is_engine_chip(options.chip)) {
     if (!options.trace.empty() || !options.html.empty()) fail("--trace and --html need --chip ue-*");
     run_on_family_chip(ChipRunOptions{options.model, options.chip, options.precision, options.prompt,
@@ -73,7 +80,6 @@ void run_run(const RunOptions& options) {
     fail("--chip cuda: this xpusim was built without CUDA (no nvcc found)");
   if (!options.prompt.empty() && !options.chat.empty()) fail("give either --prompt or --chat, not both");
   if (options.prompt.empty() && options.chat.empty()) fail("give a --prompt TEXT or a --chat MESSAGE");
-  if (options.threads < 0) fail("--threads must be >= 0 (got {})", options.threads);
   options.sampling.validate();
 
   // Loading (and quantizing) is the slow part before the first token; the generated text streams to stdout
@@ -99,6 +105,13 @@ void run_run(const RunOptions& options) {
   runtime::TextCodec codec = runtime::TextCodec::for_model(loaded);
   std::vector<int32_t> prompt_ids =
       options.chat.empty() ? codec.encode_prompt(options.prompt) : codec.encode_chat(options.chat);
+  // Memory follows prompt + max_tokens (the KV cache): past the context the model has no positions anyway.
+  const int64_t context = loaded.config.max_positions;
+  if (static_cast<int64_t>(prompt_ids.size()) + options.max_tokens > context) {
+    fail("--max-tokens {} with a {}-token prompt exceeds {}'s context of {} tokens (at most {} here)",
+         options.max_tokens, prompt_ids.size(), loaded.name, context,
+         std::max<int64_t>(0, context - static_cast<int64_t>(prompt_ids.size())));
+  }
 
   runtime::GenerateOptions generate_options;
   generate_options.max_tokens = options.max_tokens;
@@ -170,12 +183,17 @@ void run_run(const RunOptions& options) {
     fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     return;
   }
-  fmt::print("\n\n-- {} | {}\n", loaded.name,
+  // -q: stdout is the generated text alone (plus a final newline); the summary goes to stderr.
+  std::FILE* summary = options.quiet ? stderr : stdout;
+  if (options.quiet) fmt::print("\n");
+  std::fflush(stdout);
+  fmt::print(summary, "{}-- {} | {}\n", options.quiet ? "" : "\n\n", loaded.name,
              loaded.synthetic ? loaded.source + " weights (output is noise)" : "weights: " + loaded.source);
-  fmt::print("-- prompt: {} tokens, {:.1f} tokens/s | decode: {} tokens, {:.1f} tokens/s | stop: {}\n",
+  fmt::print(summary,
+             "-- prompt: {} tokens, {:.1f} tokens/s | decode: {} tokens, {:.1f} tokens/s | stop: {}\n",
              result.prompt_ids.size(), result.prompt_tokens_per_second(), result.output_ids.size(),
              result.decode_tokens_per_second(), result.stop_reason);
-  fmt::print("-- peak memory {:.1f} MB | weights {:.1f} MB ({}) | {} threads | {}\n",
+  fmt::print(summary, "-- peak memory {:.1f} MB | weights {:.1f} MB ({}) | {} threads | {}\n",
              static_cast<double>(peak) / 1e6, static_cast<double>(loaded.weights.total_bytes()) / 1e6,
              options.precision.empty() ? "as stored" : options.precision, executor.threads(),
              options.sampling.describe());

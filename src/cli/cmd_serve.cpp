@@ -5,10 +5,13 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <thread>
 
 #include "chips/loader.h"
 #include "cli/command.h"
+#include "cli/limits.h"
 #include "cli/targets.h"
 #include "core/error.h"
 #include "model/loader.h"
@@ -28,14 +31,28 @@ struct ServeOptions {
   bool quiet = false;
 };
 
-serving::Server* g_server = nullptr;
+// Stated limits of the sizing flags (docs/security.md): values past them are refused with a message.
+constexpr int64_t kMaxRequestsLimit = 4096;
+constexpr size_t kMaxBodyLimit = 64u << 20;
 
-void on_signal(int) {
-  if (g_server) g_server->stop();
+void validate(ServeOptions& options) {
+  if (options.port < 0 || options.port > 65535) fail("serve: --port must be 0..65535 (got {})", options.port);
+  check_range("--max-running", options.engine.max_running, 1, 256);
+  check_range("--max-requests", options.engine.max_requests, 1, kMaxRequestsLimit);
+  check_range("--max-batched-tokens", options.engine.max_batched_tokens, 1, 1 << 20);
+  check_range("--max-model-len", options.engine.max_model_len, 1, 1 << 20);
+  check_range("--kv-capacity", options.engine.kv_capacity_tokens, 1, int64_t{1} << 24);
+  check_range("--max-tokens-limit", options.server.max_tokens_limit, 1, 1 << 20);
+  check_threads("--threads", options.engine.threads);
+  check_range("--max-body-bytes", static_cast<int64_t>(options.server.max_body_bytes), 1024, kMaxBodyLimit);
+  check_range("--idle-timeout", options.server.idle_timeout_s, 1, 3600);
+  if (options.server.api_key.empty()) {
+    if (const char* key = std::getenv("XPUSIM_API_KEY")) options.server.api_key = key;
+  }
 }
 
 void run_serve(ServeOptions options) {
-  if (options.port < 0 || options.port > 65535) fail("--port must be 0..65535 (got {})", options.port);
+  validate(options);
   model::LoadedModel loaded = model::load_model(options.model);
   runtime::TextCodec codec = runtime::TextCodec::for_model(loaded);
   std::unique_ptr<chips::CostModel> cost;
@@ -47,12 +64,15 @@ void run_serve(ServeOptions options) {
   options.server.host = options.host;
   options.server.port = options.port;
   options.server.model_name = options.model;
+  options.server.max_in_flight = options.engine.max_requests;
+  options.server.max_prompt_tokens = options.engine.max_model_len;
   serving::Server server(engine, loaded, codec, options.server);
-  const int port = server.bind();
-  std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the server
-  g_server = &server;
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  const int port = server.bind();  // a port in use is an error (no SO_REUSEPORT)
+  std::signal(SIGPIPE, SIG_IGN);   // a client that hangs up must not kill the server
+  // SIGTERM / SIGINT: the server's event loop catches them and shuts down gracefully.
+  if (!options.quiet && !serving::is_loopback_address(options.host) && options.server.api_key.empty())
+    fmt::print(stderr, "warning: listening on {} without --api-key: anyone who reaches it can use it\n",
+               options.host);
   if (loaded.synthetic && !options.quiet)
     fmt::print(stderr, "note: {} runs on synthetic weights: its text is noise\n", loaded.name);
   fmt::print("xpusim serve: {} ({}){} | listening on http://{}:{}\n", loaded.name, codec.describe(),
@@ -60,7 +80,6 @@ void run_serve(ServeOptions options) {
              port);
   std::fflush(stdout);
   server.run();
-  g_server = nullptr;
 }
 
 void setup_serve(CLI::App& app) {
@@ -96,6 +115,21 @@ void setup_serve(CLI::App& app) {
       ->capture_default_str();
   command->add_flag("--quiet,-q", options->quiet, "No notes on stderr");
   command->add_option("--threads", options->engine.threads, "Executor threads, 0 = one per core")
+      ->capture_default_str();
+  command->add_option("--api-key", options->server.api_key,
+                      "Require 'Authorization: Bearer KEY' (default: $XPUSIM_API_KEY; prefer the variable, "
+                      "command lines are visible to other users)");
+  command->add_option("--allow-origin", options->server.allow_origins,
+                      "Browser Origin allowed to call the server (repeatable; '*' = any). Others get 403");
+  command->add_flag("--parse-special-tokens", options->server.parse_special_in_content,
+                    "Parse special-token text typed in chat messages as control tokens (HF's behaviour; lets "
+                    "a user forge roles)");
+  command
+      ->add_option("--max-body-bytes", options->server.max_body_bytes, "Request body limit (however framed)")
+      ->capture_default_str();
+  command
+      ->add_option("--idle-timeout", options->server.idle_timeout_s,
+                   "Seconds without progress before a connection is closed")
       ->capture_default_str();
   command->callback([options] { run_serve(*options); });
 }

@@ -12,6 +12,7 @@
 
 #include "chips/loader.h"
 #include "cli/command.h"
+#include "cli/limits.h"
 #include "cli/targets.h"
 #include "core/error.h"
 #include "model/loader.h"
@@ -111,8 +112,33 @@ void print_csv(const serving::ServeSimResult& result) {
                                       fmt::format("{}", s->p90), fmt::format("{}", s->p99)}));
 }
 
+// Stated limits (docs/security.md): a simulation past them would run for hours or fill the memory.
+constexpr int64_t kMaxSimRequests = 100000;
+constexpr int64_t kMaxSimLength = 1 << 17;  // tokens per prompt or output
+constexpr uint64_t kMaxTraceBytes = 64u << 20;
+
+void validate(const ServeSimOptions& options) {
+  const serving::WorkloadSpec& w = options.workload;
+  check_range("--requests", w.requests, 1, kMaxSimRequests);
+  check_range("--max-tokens", w.max_tokens, 1, kMaxSimLength);
+  check_range("--input-len", w.input_len, 1, kMaxSimLength);
+  check_range("--output-len", w.output_len, 1, kMaxSimLength);
+  check_range("--prefix-len", w.prefix_len, 0, kMaxSimLength);
+  check_range("--samples", w.n, 1, 64);
+  if (!(w.rate >= 0 && w.rate <= 1e6)) fail("--rate must be in [0, 1e6] requests/s (got {})", w.rate);
+  if (!(w.burstiness > 0 && w.burstiness <= 1e3))
+    fail("--burstiness must be in (0, 1000] (got {})", w.burstiness);
+  check_range("--block-size", options.block_size, 1, 4096);
+  check_range("--kv-capacity", options.kv_capacity, 0, int64_t{1} << 32);
+  check_range("--max-batched-tokens", options.max_batched_tokens, 1, 1 << 20);
+  check_range("--max-running", options.max_running, 1, 1 << 16);
+  check_range("--max-model-len", options.max_model_len, 0, 1 << 20);
+  if (w.kind.rfind("trace:", 0) == 0) check_input_file(w.kind.substr(6), kMaxTraceBytes, "--workload trace");
+}
+
 void run_serve_sim(const ServeSimOptions& options) {
   if (options.json && options.csv) fail("give either --json or --csv, not both");
+  validate(options);
   if (options.chip.empty()) fail("--chip is required (see `xpusim chips`)");
   const model::ModelConfig config = config_for(options.model);
   const chips::ChipSpec chip = chips::load_chip(options.chip);

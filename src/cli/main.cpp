@@ -2,6 +2,8 @@
 #include <fmt/core.h>
 
 #include <cstdio>
+#include <exception>
+#include <filesystem>
 
 #include "cli/command.h"
 #include "core/error.h"
@@ -31,6 +33,18 @@ int main(int argc, char** argv) {
   } catch (const std::bad_alloc&) {
     std::fflush(stdout);
     fmt::print(stderr, "error: out of memory\n");
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {  // e.g. a directory where a file was expected
+    std::fflush(stdout);
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {  // a library's own exception: still a message and exit 1, never abort
+    std::fflush(stdout);
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  } catch (...) {
+    std::fflush(stdout);
+    fmt::print(stderr, "error: unexpected failure\n");
     return 1;
   }
   return 0;

@@ -53,6 +53,13 @@ void check_role(std::string_view family, const ChatMessage& m,
   fail("chat template {}: unsupported message role '{}'", family, m.role);
 }
 
+// Appends message content, recording where it lies when the caller asked (ChatOptions::content_spans).
+void append_content(std::string& out, std::string_view content, const ChatOptions& options) {
+  if (options.content_spans && !content.empty())
+    options.content_spans->emplace_back(out.size(), out.size() + content.size());
+  out += content;
+}
+
 std::string render_chatml(std::span<const ChatMessage> messages, const ChatOptions& options,
                           bool smollm_default) {
   std::string out;
@@ -62,7 +69,9 @@ std::string render_chatml(std::span<const ChatMessage> messages, const ChatOptio
       out +=
           "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging "
           "Face<|im_end|>\n";
-    out += "<|im_start|>" + messages[i].role + "\n" + messages[i].content + "<|im_end|>\n";
+    out += "<|im_start|>" + messages[i].role + "\n";
+    append_content(out, messages[i].content, options);
+    out += "<|im_end|>\n";
   }
   if (options.add_generation_prompt) out += "<|im_start|>assistant\n";
   return out;
@@ -70,8 +79,11 @@ std::string render_chatml(std::span<const ChatMessage> messages, const ChatOptio
 
 std::string render_qwen3(std::span<const ChatMessage> messages, const ChatOptions& options) {
   std::string out;
-  if (!messages.empty() && messages[0].role == "system")
-    out += "<|im_start|>system\n" + messages[0].content + "<|im_end|>\n";
+  if (!messages.empty() && messages[0].role == "system") {
+    out += "<|im_start|>system\n";
+    append_content(out, messages[0].content, options);
+    out += "<|im_end|>\n";
+  }
   // The last user message that is not a wrapped tool response; think blocks are kept only after it.
   size_t last_query = messages.empty() ? 0 : messages.size() - 1;
   for (size_t i = messages.size(); i-- > 0;) {
@@ -88,7 +100,9 @@ std::string render_qwen3(std::span<const ChatMessage> messages, const ChatOption
     std::string content = m.content;
     const bool last = i + 1 == messages.size();
     if (m.role == "user" || (m.role == "system" && i != 0)) {
-      out += "<|im_start|>" + m.role + "\n" + content + "<|im_end|>\n";
+      out += "<|im_start|>" + m.role + "\n";
+      append_content(out, content, options);
+      out += "<|im_end|>\n";
     } else if (m.role == "assistant") {
       std::string reasoning;
       if (const size_t end_think = content.find("</think>"); end_think != std::string::npos) {
@@ -98,15 +112,20 @@ std::string render_qwen3(std::span<const ChatMessage> messages, const ChatOption
         content = strip_newlines(content.substr(content.rfind("</think>") + 8), true, false);
       }
       if (i > last_query && (last || !reasoning.empty())) {
-        out += "<|im_start|>" + m.role + "\n<think>\n" + strip_newlines(reasoning, true, true) +
-               "\n</think>\n\n" + strip_newlines(content, true, false);
+        out += "<|im_start|>" + m.role + "\n<think>\n";
+        append_content(out, strip_newlines(reasoning, true, true), options);
+        out += "\n</think>\n\n";
+        append_content(out, strip_newlines(content, true, false), options);
       } else {
-        out += "<|im_start|>" + m.role + "\n" + content;
+        out += "<|im_start|>" + m.role + "\n";
+        append_content(out, content, options);
       }
       out += "<|im_end|>\n";
     } else if (m.role == "tool") {
       if (i == 0 || messages[i - 1].role != "tool") out += "<|im_start|>user";
-      out += "\n<tool_response>\n" + content + "\n</tool_response>";
+      out += "\n<tool_response>\n";
+      append_content(out, content, options);
+      out += "\n</tool_response>";
       if (last || messages[i + 1].role != "tool") out += "<|im_end|>\n";
     }
   }
@@ -125,14 +144,19 @@ std::string render_llama3(std::span<const ChatMessage> messages, const ChatOptio
     messages = messages.subspan(1);
   }
   out += "<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\nToday Date: " +
-         options.date_string + "\n\n" + system + "<|eot_id|>";
+         options.date_string + "\n\n";
+  append_content(out, system, options);
+  out += "<|eot_id|>";
   for (const ChatMessage& m : messages) {
     check_role("llama3", m, {"system", "user", "assistant", "tool", "ipython"});
     if (m.role == "tool" || m.role == "ipython") {
-      out += "<|start_header_id|>ipython<|end_header_id|>\n\n" + m.content + "<|eot_id|>";
+      out += "<|start_header_id|>ipython<|end_header_id|>\n\n";
+      append_content(out, m.content, options);
+      out += "<|eot_id|>";
     } else {
-      out +=
-          "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n" + python_strip(m.content) + "<|eot_id|>";
+      out += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n";
+      append_content(out, python_strip(m.content), options);
+      out += "<|eot_id|>";
     }
   }
   if (options.add_generation_prompt) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
@@ -156,8 +180,10 @@ std::string render_gemma3(std::span<const ChatMessage> messages, const ChatOptio
           i, m.role);
     check_role("gemma3", m, {"user", "assistant"});
     const std::string role = m.role == "assistant" ? "model" : m.role;
-    out += "<start_of_turn>" + role + "\n" + (i == 0 ? first_user_prefix : "") + python_strip(m.content) +
-           "<end_of_turn>\n";
+    out += "<start_of_turn>" + role + "\n";
+    if (i == 0) append_content(out, first_user_prefix, options);
+    append_content(out, python_strip(m.content), options);
+    out += "<end_of_turn>\n";
   }
   if (options.add_generation_prompt) out += "<start_of_turn>model\n";
   return out;

@@ -14,6 +14,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace xpusim::model {
 
@@ -32,6 +34,9 @@ struct ChatOptions {
   std::string date_string =
       "26 Jul 2024";      // LLAMA3 "Today Date" (the template's own fallback; deterministic)
   std::string bos_token;  // LLAMA3 / GEMMA3 start with it (text form, e.g. "<bos>")
+  // When set, receives the [begin, end) byte range of every piece of message content in the rendered text,
+  // so that the caller can encode that text without special-token parsing (a user cannot forge roles).
+  std::vector<std::pair<size_t, size_t>>* content_spans = nullptr;
 };
 
 // Renders the conversation. Fails (xpusim::Error) on roles the family does not accept.

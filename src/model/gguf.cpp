@@ -229,6 +229,27 @@ TensorView GgufTensorInfo::view() const {
   return result;
 }
 
+namespace {
+// Two tensors sharing bytes would silently alias each other's weights (a crafted file answers with garbage):
+// every tensor's data range must be its own. Empty tensors occupy nothing.
+void reject_overlapping_tensors(const std::vector<GgufTensorInfo>& tensors, const std::string& source) {
+  std::vector<const GgufTensorInfo*> by_offset;
+  for (const GgufTensorInfo& info : tensors) {
+    if (info.bytes > 0) by_offset.push_back(&info);
+  }
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const GgufTensorInfo* a, const GgufTensorInfo* b) { return a->offset < b->offset; });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const GgufTensorInfo& before = *by_offset[i - 1];
+    const GgufTensorInfo& after = *by_offset[i];
+    if (after.offset < before.offset + before.bytes) {
+      fail("{}: tensors '{}' (data offset {}, {} bytes) and '{}' (data offset {}) overlap", source,
+           before.name, before.offset, before.bytes, after.name, after.offset);
+    }
+  }
+}
+}  // namespace
+
 GgufFile GgufFile::parse(std::span<const std::byte> file_bytes, const std::string& source) {
   GgufFile file;
   file.m_source = source;
@@ -318,6 +339,7 @@ GgufFile GgufFile::parse(std::span<const std::byte> file_bytes, const std::strin
     }
     info.data = file_bytes.data() + data_start + info.offset;
   }
+  reject_overlapping_tensors(file.m_tensors, source);
   return file;
 }
 

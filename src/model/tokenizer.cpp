@@ -83,8 +83,18 @@ size_t Tokenizer::match_added_at(std::string_view text, size_t pos, bool normali
 }
 
 // Leftmost-longest matching of added tokens (HF AddedVocabulary), with lstrip/rstrip swallowing whitespace.
+namespace {
+bool overlaps(const Tokenizer::ByteSpans* spans, size_t begin, size_t end) {
+  if (!spans) return false;
+  for (const auto& [span_begin, span_end] : *spans) {
+    if (begin < span_end && span_begin < end) return true;
+  }
+  return false;
+}
+}  // namespace
+
 void Tokenizer::split_on_added(std::string_view text, bool normalized_tokens, bool at_text_start,
-                               std::vector<Segment>& out) const {
+                               const ByteSpans* plain, bool no_special, std::vector<Segment>& out) const {
   size_t segment_begin = 0;
   auto whitespace_before = [&](size_t pos, size_t floor) {
     while (pos > floor) {
@@ -98,7 +108,8 @@ void Tokenizer::split_on_added(std::string_view text, bool normalized_tokens, bo
   };
   for (size_t pos = 0; pos < text.size();) {
     const AddedToken* token = nullptr;
-    const size_t len = match_added_at(text, pos, normalized_tokens, &token);
+    size_t len = match_added_at(text, pos, normalized_tokens, &token);
+    if (len > 0 && token->special && (no_special || overlaps(plain, pos, pos + len))) len = 0;
     if (len == 0) {
       pos += utf8_sequence_length(text, pos);
       continue;
@@ -114,28 +125,52 @@ void Tokenizer::split_on_added(std::string_view text, bool normalized_tokens, bo
     }
     if (begin > segment_begin)
       out.push_back({std::string(text.substr(segment_begin, begin - segment_begin)), -1,
-                     at_text_start && segment_begin == 0});
+                     at_text_start && segment_begin == 0, overlaps(plain, segment_begin, begin)});
     out.push_back({std::string(), token->id, false});
     segment_begin = pos = end;
   }
   if (segment_begin < text.size())
-    out.push_back({std::string(text.substr(segment_begin)), -1, at_text_start && segment_begin == 0});
+    out.push_back({std::string(text.substr(segment_begin)), -1, at_text_start && segment_begin == 0,
+                   overlaps(plain, segment_begin, text.size())});
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view raw_text, bool add_special_tokens) const {
+  return encode(raw_text, add_special_tokens, ByteSpans{});
+}
+
+std::vector<int32_t> Tokenizer::encode_chat(std::span<const ChatMessage> messages,
+                                            bool parse_special_in_content, ChatOptions options) const {
+  if (parse_special_in_content) return encode(apply_chat_template(messages, options), false);
+  std::vector<ChatMessage> valid(messages.begin(), messages.end());
+  for (ChatMessage& message : valid) {  // repaired first, so that the recorded spans stay byte-exact
+    if (!utf8_is_valid(message.content)) message.content = utf8_make_valid(message.content);
+  }
+  ByteSpans spans;
+  options.content_spans = &spans;
+  return encode(apply_chat_template(valid, options), false, spans);
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view raw_text, bool add_special_tokens,
+                                       const ByteSpans& plain_spans) const {
   std::string repaired;
+  ByteSpans everything;
+  const ByteSpans* plain = plain_spans.empty() ? nullptr : &plain_spans;
   if (!utf8_is_valid(raw_text)) {
     repaired = utf8_make_valid(raw_text);
     raw_text = repaired;
+    if (plain) {  // offsets moved: keep the whole text plain rather than guess
+      everything.emplace_back(0, raw_text.size());
+      plain = &everything;
+    }
   }
   std::vector<int32_t> ids;
   if (add_special_tokens) ids = m_parts.post_processor.prefix_ids;
 
   std::vector<Segment> raw_segments;
   if (m_has_added[0]) {
-    split_on_added(raw_text, false, true, raw_segments);
+    split_on_added(raw_text, false, true, plain, false, raw_segments);
   } else {
-    raw_segments.push_back({std::string(raw_text), -1, true});
+    raw_segments.push_back({std::string(raw_text), -1, true, plain != nullptr});
   }
   std::vector<Segment> segments;
   std::vector<std::string> pieces;
@@ -148,7 +183,7 @@ std::vector<int32_t> Tokenizer::encode(std::string_view raw_text, bool add_speci
         m_parts.normalizer.empty() ? std::move(raw.text) : m_parts.normalizer.apply(raw.text);
     segments.clear();
     if (m_has_added[1]) {
-      split_on_added(normalized, true, raw.at_text_start, segments);
+      split_on_added(normalized, true, raw.at_text_start, nullptr, raw.touches_plain, segments);
     } else {
       segments.push_back({std::move(normalized), -1, raw.at_text_start});
     }

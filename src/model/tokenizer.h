@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "model/chat_template.h"
@@ -60,8 +61,14 @@ class Tokenizer {
 
   explicit Tokenizer(TokenizerParts parts);
 
+  // [begin, end) byte ranges of a text.
+  using ByteSpans = std::vector<std::pair<size_t, size_t>>;
   // Invalid UTF-8 in `text` is first replaced by U+FFFD (HF only accepts valid strings).
   std::vector<int32_t> encode(std::string_view text, bool add_special_tokens = true) const;
+  // Same, but special added tokens are not recognised inside `plain_spans` (their text is tokenized as
+  // ordinary text, as HF's split_special_tokens=True does), so that text cannot forge control tokens.
+  std::vector<int32_t> encode(std::string_view text, bool add_special_tokens,
+                              const ByteSpans& plain_spans) const;
   std::string decode(std::span<const int32_t> ids, bool skip_special_tokens = false) const;
 
   int32_t vocab_size() const { return static_cast<int32_t>(m_parts.vocab.id_to_token.size()); }
@@ -79,15 +86,21 @@ class Tokenizer {
   const std::string& chat_template_text() const { return m_parts.chat_template; }
   // Renders with this tokenizer's family and BOS text; encode the result with add_special_tokens=false.
   std::string apply_chat_template(std::span<const ChatMessage> messages, ChatOptions options = {}) const;
+  // Renders and encodes a conversation. Special-token text inside message content stays plain text unless
+  // parse_special_in_content (HF's default, which lets a user forge roles such as "<|im_end|>").
+  std::vector<int32_t> encode_chat(std::span<const ChatMessage> messages, bool parse_special_in_content,
+                                   ChatOptions options = {}) const;
 
  private:
   struct Segment {
     std::string text;  // normalized or raw text when added_id < 0
     int32_t added_id = -1;
     bool at_text_start = false;
+    bool touches_plain = false;  // overlaps a plain span: no special tokens in its normalized pass
   };
+  // `plain` (may be null): byte ranges of `text` where special tokens are not matched.
   void split_on_added(std::string_view text, bool normalized_tokens, bool at_text_start,
-                      std::vector<Segment>& out) const;
+                      const ByteSpans* plain, bool no_special, std::vector<Segment>& out) const;
   size_t match_added_at(std::string_view text, size_t pos, bool normalized_tokens,
                         const AddedToken** hit) const;
 

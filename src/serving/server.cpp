@@ -1,11 +1,34 @@
 #include "serving/server.h"
 
-#include <httplib.h>
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <fmt/format.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstring>
 #include <ctime>
 #include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
 
 #include "core/error.h"
 
@@ -13,370 +36,720 @@ namespace xpusim::serving {
 namespace {
 
 using nlohmann::json;
+using Clock = std::chrono::steady_clock;
 
-// A parameter problem the client must fix: HTTP 400.
-struct BadRequest {
-  std::string message;
-};
-[[noreturn]] void bad(std::string message) { throw BadRequest{std::move(message)}; }
-
-struct Parsed {
-  std::vector<int32_t> prompt;
-  int64_t max_tokens = 16;
-  int64_t n = 1;
-  runtime::SamplingParams sampling;
-  std::vector<std::string> stops;
-  bool stream = false;
-  bool include_usage = false;
-};
-
-// Everything a handler thread and the engine thread share for one request.
-struct Channel {
-  std::mutex mutex;
-  std::condition_variable ready;
-  std::deque<StreamDelta> deltas;
-  bool done = false;
-  RequestSummary summary;
-};
+constexpr int kAnsweringTimeoutS = 3600;  // a connection whose answer is being computed
+constexpr int kWorkerThreads = 2;         // parse + tokenize request bodies off the event loop
+constexpr auto kShutdownFlush = std::chrono::milliseconds(300);  // final events reach the clients
 
 json error_body(const std::string& message, const char* type) {
   return {{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", nullptr}}}};
 }
 
-void send_error(httplib::Response& res, int status, const std::string& message) {
-  res.status = status;
-  res.set_content(error_body(message, status == 429 ? "rate_limit_error" : "invalid_request_error").dump(),
-                  "application/json");
-}
-
-double number_in(const json& body, const char* key, double low, double high, double fallback) {
-  if (!body.contains(key) || body[key].is_null()) return fallback;
-  if (!body[key].is_number()) bad(fmt::format("'{}' must be a number", key));
-  const double value = body[key].get<double>();
-  if (!(value >= low && value <= high))
-    bad(fmt::format("'{}' must be in [{}, {}] (got {})", key, low, high, value));
-  return value;
-}
-
-int64_t integer_in(const json& body, const char* key, int64_t low, int64_t high, int64_t fallback) {
-  if (!body.contains(key) || body[key].is_null()) return fallback;
-  if (!body[key].is_number_integer()) bad(fmt::format("'{}' must be an integer", key));
-  const int64_t value = body[key].get<int64_t>();
-  if (value < low || value > high)
-    bad(fmt::format("'{}' must be in [{}, {}] (got {})", key, low, high, value));
-  return value;
-}
-
-std::string text_content(const json& content, size_t index) {
-  if (content.is_string()) return content.get<std::string>();
-  if (content.is_array()) {  // [{"type": "text", "text": "..."}]
-    std::string text;
-    for (const json& part : content) {
-      if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") ||
-          !part["text"].is_string()) {
-        bad(fmt::format("messages[{}].content: only text parts are supported", index));
-      }
-      text += part["text"].get<std::string>();
-    }
-    return text;
+const char* error_type(int status) {
+  switch (status) {
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 429:
+      return "rate_limit_error";
+    case 503:
+      return "server_error";
+    default:
+      return "invalid_request_error";
   }
-  bad(fmt::format("messages[{}].content must be a string", index));
 }
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 421:
+      return "Misdirected Request";
+    case 429:
+      return "Too Many Requests";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
+  }
+}
+
+bool equal_constant_time(std::string_view a, std::string_view b) {
+  // Runs over the longer length whatever the contents, so the time does not tell how much matched.
+  const size_t n = std::max(a.size(), b.size());
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff = static_cast<unsigned char>(diff | (x ^ y));
+  }
+  return diff == 0;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// One piece of an answer, produced on a worker or the engine thread, sent on the loop thread.
+struct Output {
+  enum Kind { WHOLE, CHUNK, END } kind = WHOLE;
+  int status = 200;
+  std::string content_type;
+  std::string data;
+};
+
+// Where other threads leave outputs for one exchange; `wake` tells the loop. Null wake: the exchange is over
+// (client gone, answered, or shutdown) and outputs are dropped.
+struct Mailbox {
+  std::mutex mutex;
+  std::deque<Output> outputs;
+  event* wake = nullptr;
+  std::atomic<int64_t> engine_id{0};
+  std::atomic<bool> cancelled{false};
+
+  void push(Output output) {
+    std::lock_guard lock(mutex);
+    if (!wake) return;
+    outputs.push_back(std::move(output));
+    event_active(wake, EV_READ, 0);
+  }
+};
 
 }  // namespace
 
-Server::Server(HostEngine& engine, const model::LoadedModel& model, const runtime::TextCodec& codec,
-               ServerOptions options)
-    : m_engine(engine),
-      m_model(model),
-      m_codec(codec),
-      m_options(std::move(options)),
-      m_http(std::make_unique<httplib::Server>()) {
+bool is_loopback_address(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+struct Server::Impl {
+  // One generation request (loop thread only).
+  struct Exchange {
+    Impl* impl = nullptr;
+    evhttp_request* request = nullptr;
+    evhttp_connection* connection = nullptr;
+    std::shared_ptr<Mailbox> mailbox;
+    bool stream_started = false;
+    std::string origin;  // echoed in CORS headers when allowed
+  };
+
+  Impl(HostEngine& engine, const model::LoadedModel& model, const runtime::TextCodec& codec,
+       ServerOptions options);
+  ~Impl();
+
+  // --- sockets and connections -----------------------------------------------------------------------------
+  int bind();
+  // --- requests
+  // ----------------------------------------------------------------------------------------------
+  static void on_request(evhttp_request* request, void* arg);
+  void handle(evhttp_request* request);
+  bool admitted(evhttp_request* request, const std::string& origin);
+  void start_generation(evhttp_request* request, bool chat, const std::string& origin);
+  void generate(const std::shared_ptr<Mailbox>& mailbox, const std::string& body, bool chat);
+  void reply(evhttp_request* request, int status, const std::string& content_type, const std::string& body,
+             const std::string& origin = {});
+  void reply_error(evhttp_request* request, int status, const std::string& message,
+                   const std::string& origin = {});
+  void add_cors(evhttp_request* request, const std::string& origin);
+  static void on_wake(evutil_socket_t, short, void* arg);
+  static void on_connection_closed(evhttp_connection* connection, void* arg);
+  void finish(Exchange* exchange);
+
+  // --- shutdown
+  // ----------------------------------------------------------------------------------------------
+  static void on_stop(evutil_socket_t, short, void* arg);
+  static void on_peer_check(evutil_socket_t, short, void* arg);
+  void begin_shutdown();
+  void worker_loop();
+  void post(std::function<void()> job);
+
+  HostEngine& engine;
+  const model::LoadedModel& model;
+  const runtime::TextCodec& codec;
+  ServerOptions options;
+  std::unique_ptr<model::Tokenizer> chat_tokenizer;
+  RequestContext context;
+
+  event_base* base = nullptr;
+  evhttp* http = nullptr;
+  evhttp_bound_socket* bound = nullptr;
+  event* stop_event = nullptr;
+  event* peer_check_event = nullptr;  // every 200 ms: clients that hung up while their answer is computed
+  event* sigterm_event = nullptr;
+  event* sigint_event = nullptr;
+  int port = 0;
+  bool loopback = false;
+  bool shutting_down = false;
+  std::atomic<int64_t> next_response_id{0};
+  std::unordered_map<evhttp_connection*, Exchange*> exchange_by_connection;
+  std::unordered_map<Exchange*, std::unique_ptr<Exchange>> exchanges;
+
+  std::mutex jobs_mutex;
+  std::condition_variable jobs_ready;
+  std::deque<std::function<void()>> jobs;
+  bool workers_stop = false;
+  std::vector<std::thread> workers;
+};
+
+Server::Impl::Impl(HostEngine& engine_, const model::LoadedModel& model_, const runtime::TextCodec& codec_,
+                   ServerOptions options_)
+    : engine(engine_), model(model_), codec(codec_), options(std::move(options_)) {
   if (model.gguf_tokenizer)
-    m_chat_tokenizer = model::Tokenizer::from_gguf_data(*model.gguf_tokenizer);
+    chat_tokenizer = model::Tokenizer::from_gguf_data(*model.gguf_tokenizer);
   else if (!model.tokenizer_json.empty())
-    m_chat_tokenizer = model::Tokenizer::from_hf_json(model.tokenizer_json);
-  if (m_options.model_name.empty()) m_options.model_name = model.name;
-  m_http->set_payload_max_length(m_options.max_body_bytes);
-  const int threads = std::max(2, m_options.threads);
-  m_http->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  install_routes();
+    chat_tokenizer = model::Tokenizer::from_hf_json(model.tokenizer_json);
+  if (options.model_name.empty()) options.model_name = model.name;
+  context.codec = &codec;
+  context.chat_tokenizer = chat_tokenizer.get();
+  context.vocab_size = model.config.vocab_size;
+  context.limits.model_name = options.model_name;
+  context.limits.max_tokens_limit = options.max_tokens_limit;
+  context.limits.max_n = options.max_n;
+  context.limits.max_prompt_tokens = options.max_prompt_tokens;
+  context.limits.parse_special_in_content = options.parse_special_in_content;
+
+  static std::once_flag threads_once;
+  std::call_once(threads_once, [] { evthread_use_pthreads(); });
+  base = event_base_new();
+  http = base ? evhttp_new(base) : nullptr;
+  if (!http) fail("serve: cannot create the event loop");
+  evhttp_set_max_body_size(http, static_cast<ev_ssize_t>(options.max_body_bytes));
+  evhttp_set_max_headers_size(http, static_cast<ev_ssize_t>(options.max_header_bytes));
+  evhttp_set_timeout(http, options.idle_timeout_s);
+  evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD);
+  evhttp_set_default_content_type(http, "application/json");
+  evhttp_set_gencb(http, &Impl::on_request, this);
+  stop_event = event_new(base, -1, 0, &Impl::on_stop, this);
+  peer_check_event = event_new(base, -1, EV_PERSIST, &Impl::on_peer_check, this);
+  sigterm_event = evsignal_new(base, SIGTERM, &Impl::on_stop, this);
+  sigint_event = evsignal_new(base, SIGINT, &Impl::on_stop, this);
+  for (int i = 0; i < kWorkerThreads; ++i) workers.emplace_back([this] { worker_loop(); });
 }
 
-Server::~Server() = default;
-
-int Server::bind() {
-  if (m_options.port == 0) {
-    const int port = m_http->bind_to_any_port(m_options.host);
-    if (port <= 0) fail("serve: cannot bind {} on any port", m_options.host);
-    return port;
+Server::Impl::~Impl() {
+  {
+    std::lock_guard lock(jobs_mutex);
+    workers_stop = true;
   }
-  if (!m_http->bind_to_port(m_options.host, m_options.port)) {
-    fail("serve: cannot bind {}:{} (in use, or not an address of this machine?)", m_options.host,
-         m_options.port);
+  jobs_ready.notify_all();
+  for (std::thread& worker : workers) worker.join();
+  while (!exchanges.empty()) finish(exchanges.begin()->first);
+  if (http) evhttp_free(http);  // closes every connection
+  for (event* e : {stop_event, peer_check_event, sigterm_event, sigint_event}) {
+    if (e) event_free(e);
   }
-  return m_options.port;
+  if (base) event_base_free(base);
 }
 
-void Server::run() { m_http->listen_after_bind(); }
-void Server::stop() { m_http->stop(); }
+// --- sockets and connections -------------------------------------------------------------------------------
 
-void Server::install_routes() {
-  const std::string model_name = m_options.model_name;
-  m_http->Get("/health",
-              [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
-  // Not OpenAI: what the engine holds right now (tests check that a disconnect frees everything).
-  m_http->Get("/xpusim/stats", [this](const httplib::Request&, httplib::Response& res) {
-    const KvUsage usage = m_engine.kv_usage();
-    json body = {{"active_requests", m_engine.active_requests()},
-                 {"steps", m_engine.total_steps()},
+int Server::Impl::bind() {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(options.port);
+  if (getaddrinfo(options.host.c_str(), service.c_str(), &hints, &found) != 0 || !found)
+    fail("serve: cannot resolve the address '{}'", options.host);
+  const int fd = socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    freeaddrinfo(found);
+    fail("serve: cannot create a socket: {}", std::strerror(errno));
+  }
+  // SO_REUSEADDR only (restart while old connections linger); no SO_REUSEPORT, so a port another process
+  // listens on is an error instead of a silent split of the traffic.
+  const int yes = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  const int bound_rc = ::bind(fd, found->ai_addr, found->ai_addrlen);
+  const int bind_errno = errno;
+  freeaddrinfo(found);
+  if (bound_rc != 0 || listen(fd, options.listen_backlog) != 0) {
+    ::close(fd);
+    fail("serve: cannot listen on {}:{}: {}", options.host, options.port,
+         std::strerror(bound_rc != 0 ? bind_errno : errno));
+  }
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  port = ntohs(address.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&address)->sin6_port
+                                             : reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+  bound = evhttp_accept_socket_with_handle(http, fd);
+  if (!bound) {
+    ::close(fd);
+    fail("serve: cannot accept on {}:{}", options.host, port);
+  }
+  loopback = is_loopback_address(options.host);
+  // Every connection holds a descriptor: raise the soft limit so that bursts do not hit EMFILE.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  return port;
+}
+
+// --- requests
+// ------------------------------------------------------------------------------------------------
+
+void Server::Impl::on_request(evhttp_request* request, void* arg) {
+  static_cast<Impl*>(arg)->handle(request);
+}
+
+void Server::Impl::add_cors(evhttp_request* request, const std::string& origin) {
+  if (origin.empty()) return;
+  evkeyvalq* headers = evhttp_request_get_output_headers(request);
+  evhttp_add_header(headers, "Access-Control-Allow-Origin", origin.c_str());
+  evhttp_add_header(headers, "Vary", "Origin");
+}
+
+void Server::Impl::reply(evhttp_request* request, int status, const std::string& content_type,
+                         const std::string& body, const std::string& origin) {
+  evkeyvalq* headers = evhttp_request_get_output_headers(request);
+  if (!content_type.empty()) evhttp_add_header(headers, "Content-Type", content_type.c_str());
+  evhttp_add_header(headers, "X-Content-Type-Options", "nosniff");
+  if (status == 429 || status == 503) evhttp_add_header(headers, "Retry-After", "1");
+  if (shutting_down) evhttp_add_header(headers, "Connection", "close");
+  add_cors(request, origin);
+  evbuffer* buffer = evbuffer_new();
+  evbuffer_add(buffer, body.data(), body.size());
+  evhttp_send_reply(request, status, reason_phrase(status), buffer);
+  evbuffer_free(buffer);
+}
+
+void Server::Impl::reply_error(evhttp_request* request, int status, const std::string& message,
+                               const std::string& origin) {
+  reply(request, status, "application/json", error_body(message, error_type(status)).dump(), origin);
+}
+
+// Host, Origin, API key. Answers the request itself when it is refused.
+bool Server::Impl::admitted(evhttp_request* request, const std::string& origin) {
+  const evkeyvalq* headers = evhttp_request_get_input_headers(request);
+  if (loopback) {  // DNS rebinding: a page on evil.example resolving to 127.0.0.1 still sends its own Host
+    const char* host_header = evhttp_find_header(headers, "Host");
+    if (host_header) {
+      std::string host = lower(host_header);
+      const std::string port_suffix = fmt::format(":{}", port);
+      if (host.ends_with(port_suffix)) host.resize(host.size() - port_suffix.size());
+      const bool ok =
+          host == "localhost" || host == "[::1]" || host == lower(options.host) ||
+          (host.rfind("127.", 0) == 0 && host.find_first_not_of("0123456789.") == std::string::npos);
+      if (!ok) {
+        reply_error(request, 421,
+                    fmt::format("Host '{}' is not this server (bound to {})", host_header, options.host));
+        return false;
+      }
+    }
+  }
+  if (const char* origin_header = evhttp_find_header(headers, "Origin")) {
+    const bool any = std::find(options.allow_origins.begin(), options.allow_origins.end(), "*") !=
+                     options.allow_origins.end();
+    if (!any && std::find(options.allow_origins.begin(), options.allow_origins.end(), origin_header) ==
+                    options.allow_origins.end()) {
+      reply_error(request, 403,
+                  fmt::format("browser Origin '{}' is not allowed (start the server with --allow-origin)",
+                              origin_header));
+      return false;
+    }
+  }
+  const char* uri = evhttp_request_get_uri(request);
+  const bool open_path = uri && (std::strcmp(uri, "/health") == 0);
+  if (!options.api_key.empty() && !open_path) {
+    const char* authorization = evhttp_find_header(headers, "Authorization");
+    const std::string_view given = authorization ? authorization : "";
+    const bool ok = given.starts_with("Bearer ") && equal_constant_time(given.substr(7), options.api_key);
+    if (!ok) {
+      evhttp_add_header(evhttp_request_get_output_headers(request), "WWW-Authenticate", "Bearer");
+      reply_error(request, 401, "a valid API key is required (Authorization: Bearer <key>)", origin);
+      return false;
+    }
+  }
+  return true;
+}
+
+void Server::Impl::handle(evhttp_request* request) {
+  if (shutting_down) return reply_error(request, 503, "the server is shutting down");
+  const evkeyvalq* headers = evhttp_request_get_input_headers(request);
+  const char* origin_header = evhttp_find_header(headers, "Origin");
+  const std::string origin = origin_header ? origin_header : "";
+  if (!admitted(request, origin)) return;
+
+  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
+  const char* path_text = uri ? evhttp_uri_get_path(uri) : nullptr;
+  const std::string path = path_text ? path_text : "";
+  const evhttp_cmd_type method = evhttp_request_get_command(request);
+  const bool get = method == EVHTTP_REQ_GET || method == EVHTTP_REQ_HEAD;
+  if (method == EVHTTP_REQ_OPTIONS) {  // CORS preflight of an allowed Origin (others were refused above)
+    evkeyvalq* out = evhttp_request_get_output_headers(request);
+    evhttp_add_header(out, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    evhttp_add_header(out, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+    evhttp_add_header(out, "Access-Control-Max-Age", "600");
+    return reply(request, 204, "", "", origin);
+  }
+  if (path == "/health" && get) return reply(request, 200, "text/plain", "ok", origin);
+  if (path == "/xpusim/stats" &&
+      get) {  // not OpenAI: what the engine holds (tests check disconnects free it)
+    const KvUsage usage = engine.kv_usage();
+    json body = {{"active_requests", engine.active_requests()},
+                 {"steps", engine.total_steps()},
                  {"kv_reserved_tokens", usage.reserved_tokens},
-                 {"kv_capacity_tokens", usage.capacity_tokens}};
-    res.set_content(body.dump(), "application/json");
-  });
-  m_http->Get("/v1/models", [model_name](const httplib::Request&, httplib::Response& res) {
+                 {"kv_capacity_tokens", usage.capacity_tokens},
+                 {"exchanges", exchanges.size()}};
+    return reply(request, 200, "application/json", body.dump(), origin);
+  }
+  if (path == "/v1/models" && get) {
     json body = {{"object", "list"},
-                 {"data", json::array({{{"id", model_name},
+                 {"data", json::array({{{"id", options.model_name},
                                         {"object", "model"},
                                         {"created", static_cast<int64_t>(std::time(nullptr))},
                                         {"owned_by", "xpusim"}}})}};
-    res.set_content(body.dump(), "application/json");
-  });
-
-  auto parse_common = [this, model_name](const json& body, Parsed& parsed) {
-    if (body.contains("model") && !body["model"].is_null()) {
-      if (!body["model"].is_string()) bad("'model' must be a string");
-      if (body["model"].get<std::string>() != model_name) {
-        bad(fmt::format("model '{}' is not served here (this server serves '{}')",
-                        body["model"].get<std::string>(), model_name));
-      }
-    }
-    int64_t max_tokens = integer_in(body, "max_tokens", 1, m_options.max_tokens_limit, 16);
-    parsed.max_tokens = integer_in(body, "max_completion_tokens", 1, m_options.max_tokens_limit, max_tokens);
-    parsed.n = integer_in(body, "n", 1, m_options.max_n, 1);
-    parsed.sampling.temperature = number_in(body, "temperature", 0, 2, 1.0);
-    parsed.sampling.top_p = number_in(body, "top_p", 1e-9, 1, 1.0);
-    parsed.sampling.top_k = 0;
-    parsed.sampling.min_p = 0;
-    parsed.sampling.seed = static_cast<uint64_t>(integer_in(body, "seed", INT64_MIN, INT64_MAX, 42));
-    if (body.contains("stop") && !body["stop"].is_null()) {
-      const json& stop = body["stop"];
-      if (stop.is_string())
-        parsed.stops.push_back(stop.get<std::string>());
-      else if (stop.is_array() && stop.size() <= 4) {
-        for (const json& s : stop) {
-          if (!s.is_string()) bad("'stop' must be a string or an array of up to 4 strings");
-          parsed.stops.push_back(s.get<std::string>());
-        }
-      } else {
-        bad("'stop' must be a string or an array of up to 4 strings");
-      }
-      for (const std::string& s : parsed.stops) {
-        if (s.empty()) bad("'stop' strings must not be empty");
-      }
-    }
-    if (body.contains("stream") && !body["stream"].is_null()) {
-      if (!body["stream"].is_boolean()) bad("'stream' must be true or false");
-      parsed.stream = body["stream"].get<bool>();
-    }
-    if (body.contains("stream_options") && body["stream_options"].is_object()) {
-      parsed.include_usage = body["stream_options"].value("include_usage", false);
-    }
-  };
-
-  auto handle = [this, parse_common, model_name](const httplib::Request& req, httplib::Response& res,
-                                                 bool chat) {
-    Parsed parsed;
-    try {
-      json body = json::parse(req.body, nullptr, false);
-      if (body.is_discarded()) bad("the body is not valid JSON");
-      if (!body.is_object()) bad("the body must be a JSON object");
-      parse_common(body, parsed);
-      if (chat) {
-        if (!body.contains("messages") || !body["messages"].is_array() || body["messages"].empty()) {
-          bad("'messages' must be a non-empty array");
-        }
-        if (!m_chat_tokenizer ||
-            m_chat_tokenizer->chat_template_family() == model::ChatTemplateFamily::NONE) {
-          bad("this model has no chat template; use /v1/completions");
-        }
-        std::vector<model::ChatMessage> messages;
-        for (size_t i = 0; i < body["messages"].size(); ++i) {
-          const json& message = body["messages"][i];
-          if (!message.is_object() || !message.contains("role") || !message["role"].is_string() ||
-              !message.contains("content")) {
-            bad(fmt::format("messages[{}] needs a string 'role' and a 'content'", i));
-          }
-          messages.push_back({message["role"].get<std::string>(), text_content(message["content"], i)});
-        }
-        std::string rendered;
-        try {
-          rendered = m_chat_tokenizer->apply_chat_template(messages);
-        } catch (const Error& error) {
-          bad(error.what());
-        }
-        parsed.prompt = m_chat_tokenizer->encode(rendered, /*add_special_tokens=*/false);
-      } else {
-        if (!body.contains("prompt")) bad("'prompt' is required");
-        const json& prompt = body["prompt"];
-        if (prompt.is_string()) {
-          parsed.prompt = m_codec.encode_prompt(prompt.get<std::string>());
-        } else if (prompt.is_array() && prompt.size() == 1 && prompt[0].is_string()) {
-          parsed.prompt = m_codec.encode_prompt(prompt[0].get<std::string>());
-        } else if (prompt.is_array() && !prompt.empty() && prompt[0].is_number_integer()) {
-          for (const json& id : prompt) {
-            if (!id.is_number_integer() || id.get<int64_t>() < 0 ||
-                id.get<int64_t>() >= m_model.config.vocab_size) {
-              bad("'prompt' token ids must be integers below the vocabulary size");
-            }
-            parsed.prompt.push_back(id.get<int32_t>());
-          }
-        } else {
-          bad("'prompt' must be a string, an array of one string, or an array of token ids");
-        }
-      }
-      if (parsed.prompt.empty()) bad("the prompt is empty");
-    } catch (const BadRequest& error) {
-      send_error(res, 400, error.message);
-      return;
-    }
-
-    auto channel = std::make_shared<Channel>();
-    HostRequest request;
-    request.prompt = parsed.prompt;
-    request.max_tokens = parsed.max_tokens;
-    request.n = parsed.n;
-    request.sampling = parsed.sampling;
-    request.stop_strings = parsed.stops;
-    request.on_delta = [channel](const StreamDelta& delta) {
-      std::lock_guard lock(channel->mutex);
-      channel->deltas.push_back(delta);
-      channel->ready.notify_all();
-    };
-    request.on_done = [channel](const RequestSummary& summary) {
-      std::lock_guard lock(channel->mutex);
-      channel->done = true;
-      channel->summary = summary;
-      channel->ready.notify_all();
-    };
-    int64_t id = 0;
-    try {
-      id = m_engine.submit(std::move(request));
-    } catch (const Error& error) {
-      const std::string message = error.what();
-      send_error(res, message.rfind("the server is busy", 0) == 0 ? 429 : 400, message);
-      return;
-    }
-
-    const std::string response_id = fmt::format("{}-{}", chat ? "chatcmpl" : "cmpl", id);
-    const int64_t created = static_cast<int64_t>(std::time(nullptr));
-    const std::string chip = m_engine.chip_name();
-    auto usage_json = [](const RequestSummary& s) {
-      return json{{"prompt_tokens", s.prompt_tokens},
-                  {"completion_tokens", s.completion_tokens},
-                  {"total_tokens", s.prompt_tokens + s.completion_tokens}};
-    };
-    auto timing_json = [chip](const RequestSummary& s) {
-      json timing = {{"steps", s.steps}};
-      if (!chip.empty()) {
-        timing["chip"] = chip;
-        timing["simulated_ttft_s"] = s.simulated_ttft_s;
-        timing["simulated_e2e_s"] = s.simulated_e2e_s;
-      }
-      return timing;
-    };
-    HostEngine* engine = &m_engine;
-    const int64_t n = parsed.n;
-    const bool stream = parsed.stream;
-    const bool include_usage = parsed.include_usage;
-    auto texts = std::make_shared<std::vector<std::string>>(static_cast<size_t>(n));
-    auto reasons = std::make_shared<std::vector<std::string>>(static_cast<size_t>(n), "length");
-    auto provider = [=](size_t, httplib::DataSink& sink) -> bool {
-      std::unique_lock lock(channel->mutex);
-      channel->ready.wait_for(lock, std::chrono::milliseconds(50),
-                              [&] { return channel->done || !channel->deltas.empty(); });
-      std::deque<StreamDelta> deltas;
-      deltas.swap(channel->deltas);
-      const bool done = channel->done;
-      const RequestSummary summary = channel->summary;
-      lock.unlock();
-      auto write = [&](const std::string& data) { return sink.write(data.data(), data.size()); };
-      if (!sink.is_writable()) {  // client gone: free its KV now
-        engine->cancel(id);
-        return false;
-      }
-      for (const StreamDelta& delta : deltas) {
-        (*texts)[static_cast<size_t>(delta.index)] += delta.text;
-        if (delta.finished) (*reasons)[static_cast<size_t>(delta.index)] = delta.finish_reason;
-        if (!stream) continue;
-        json choice = {{"index", delta.index},
-                       {"finish_reason", delta.finished ? json(delta.finish_reason) : json(nullptr)}};
-        if (chat)
-          choice["delta"] = {{"role", "assistant"}, {"content", delta.text}};
-        else
-          choice["text"] = delta.text;
-        json chunk = {{"id", response_id},
-                      {"object", chat ? "chat.completion.chunk" : "text_completion"},
-                      {"created", created},
-                      {"model", model_name},
-                      {"choices", json::array({choice})}};
-        if (!write("data: " + chunk.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n")) {
-          engine->cancel(id);
-          return false;
-        }
-      }
-      if (!done) return true;
-      if (stream) {
-        if (include_usage) {
-          json chunk = {{"id", response_id},
-                        {"object", chat ? "chat.completion.chunk" : "text_completion"},
-                        {"created", created},
-                        {"model", model_name},
-                        {"choices", json::array()},
-                        {"usage", usage_json(summary)},
-                        {"xpusim", timing_json(summary)}};
-          write("data: " + chunk.dump() + "\n\n");
-        }
-        write("data: [DONE]\n\n");
-      } else {
-        json choices = json::array();
-        for (int64_t i = 0; i < n; ++i) {
-          json choice = {{"index", i}, {"finish_reason", (*reasons)[static_cast<size_t>(i)]}};
-          if (chat)
-            choice["message"] = {{"role", "assistant"}, {"content", (*texts)[static_cast<size_t>(i)]}};
-          else {
-            choice["text"] = (*texts)[static_cast<size_t>(i)];
-            choice["logprobs"] = nullptr;
-          }
-          choices.push_back(choice);
-        }
-        json body = {{"id", response_id},
-                     {"object", chat ? "chat.completion" : "text_completion"},
-                     {"created", created},
-                     {"model", model_name},
-                     {"choices", choices},
-                     {"usage", usage_json(summary)},
-                     {"xpusim", timing_json(summary)}};
-        write(body.dump(-1, ' ', false, json::error_handler_t::replace));
-      }
-      sink.done();
-      return true;
-    };
-    res.set_chunked_content_provider(stream ? "text/event-stream" : "application/json", provider,
-                                     [engine, id](bool success) {
-                                       if (!success) engine->cancel(id);
-                                     });
-  };
-  m_http->Post("/v1/completions",
-               [handle](const httplib::Request& req, httplib::Response& res) { handle(req, res, false); });
-  m_http->Post("/v1/chat/completions",
-               [handle](const httplib::Request& req, httplib::Response& res) { handle(req, res, true); });
-  m_http->set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) {
-      res.set_content(error_body(fmt::format("HTTP {}", res.status), "invalid_request_error").dump(),
-                      "application/json");
-    }
-  });
+    return reply(request, 200, "application/json", body.dump(), origin);
+  }
+  const bool chat = path == "/v1/chat/completions";
+  if (!chat && path != "/v1/completions") {
+    const bool known = path == "/health" || path == "/xpusim/stats" || path == "/v1/models";
+    return reply_error(request, known ? 405 : 404, fmt::format("no route for {}", path), origin);
+  }
+  if (method != EVHTTP_REQ_POST) return reply_error(request, 405, "use POST", origin);
+  // JSON only: a browser's "simple" cross-site requests (text/plain, forms) are refused.
+  const char* content_type = evhttp_find_header(headers, "Content-Type");
+  const std::string type = lower(content_type ? content_type : "");
+  if (!(type == "application/json" || type.starts_with("application/json;")))
+    return reply_error(request, 415, "Content-Type must be application/json", origin);
+  const char* encoding = evhttp_find_header(headers, "Content-Encoding");
+  if (encoding && lower(encoding) != "identity")
+    return reply_error(request, 415, "compressed request bodies are not accepted", origin);
+  if (static_cast<int64_t>(exchanges.size()) >= options.max_in_flight) {
+    return reply_error(request, 429,
+                       fmt::format("the server is busy: {} requests in flight (limit {})", exchanges.size(),
+                                   options.max_in_flight),
+                       origin);
+  }
+  start_generation(request, chat, origin);
 }
+
+void Server::Impl::start_generation(evhttp_request* request, bool chat, const std::string& origin) {
+  auto exchange = std::make_unique<Exchange>();
+  exchange->impl = this;
+  exchange->request = request;
+  exchange->connection = evhttp_request_get_connection(request);
+  exchange->origin = origin;
+  exchange->mailbox = std::make_shared<Mailbox>();
+  exchange->mailbox->wake = event_new(base, -1, 0, &Impl::on_wake, exchange.get());
+  Exchange* raw = exchange.get();
+  exchanges.emplace(raw, std::move(exchange));
+  if (raw->connection) {
+    exchange_by_connection[raw->connection] = raw;
+    evhttp_connection_set_closecb(raw->connection, &Impl::on_connection_closed, this);
+    // The idle timeout is for the client; while the server computes the answer (queued behind others, or
+    // between tokens) the connection waits on us. Hung-up clients are found by on_peer_check meanwhile.
+    evhttp_connection_set_timeout(raw->connection, kAnsweringTimeoutS);
+  }
+  evbuffer* input = evhttp_request_get_input_buffer(request);
+  std::string body(evbuffer_get_length(input), '\0');
+  evbuffer_copyout(input, body.data(), body.size());
+  std::shared_ptr<Mailbox> mailbox = raw->mailbox;
+  post([this, mailbox, body = std::move(body), chat] { generate(mailbox, body, chat); });
+}
+
+// Worker thread: parse, tokenize, submit; the engine thread then formats every delta.
+void Server::Impl::generate(const std::shared_ptr<Mailbox>& mailbox, const std::string& body, bool chat) {
+  if (mailbox->cancelled) return;
+  GenerationRequest parsed;
+  try {
+    parsed = parse_generation_request(body, chat, context);
+  } catch (const BadRequest& error) {
+    mailbox->push({Output::WHOLE, 400, "application/json",
+                   error_body(error.message, "invalid_request_error")
+                       .dump(-1, ' ', false, json::error_handler_t::replace)});
+    return;
+  }
+  struct Accumulated {
+    std::vector<std::string> texts;
+    std::vector<std::string> reasons;
+  };
+  auto accumulated = std::make_shared<Accumulated>();
+  accumulated->texts.resize(static_cast<size_t>(parsed.n));
+  accumulated->reasons.assign(static_cast<size_t>(parsed.n), "length");
+  const std::string model_name = options.model_name;
+  const std::string chip = engine.chip_name();
+  const bool stream = parsed.stream;
+  const bool include_usage = parsed.include_usage;
+  const int64_t n = parsed.n;
+  const int64_t created = static_cast<int64_t>(std::time(nullptr));
+  const auto id_text = std::make_shared<const std::string>(
+      fmt::format("{}-{}", chat ? "chatcmpl" : "cmpl", next_response_id.fetch_add(1) + 1));
+  const char* object = chat ? (stream ? "chat.completion.chunk" : "chat.completion") : "text_completion";
+
+  HostRequest request;
+  request.prompt = std::move(parsed.prompt);
+  request.max_tokens = parsed.max_tokens;
+  request.n = parsed.n;
+  request.sampling = parsed.sampling;
+  request.stop_strings = parsed.stops;
+  request.on_delta = [=](const StreamDelta& delta) {
+    auto& texts = accumulated->texts;
+    const auto index = static_cast<size_t>(delta.index);
+    if (index >= texts.size()) return;
+    texts[index] += delta.text;
+    if (delta.finished) accumulated->reasons[index] = delta.finish_reason;
+    if (!stream) return;
+    json choice = {{"index", delta.index},
+                   {"finish_reason", delta.finished ? json(delta.finish_reason) : json(nullptr)}};
+    if (chat)
+      choice["delta"] = {{"role", "assistant"}, {"content", delta.text}};
+    else
+      choice["text"] = delta.text;
+    json chunk = {{"id", *id_text},
+                  {"object", object},
+                  {"created", created},
+                  {"model", model_name},
+                  {"choices", json::array({choice})}};
+    mailbox->push({Output::CHUNK, 200, "",
+                   "data: " + chunk.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n"});
+  };
+  request.on_done = [=](const RequestSummary& summary) {
+    if (summary.cancelled) return;
+    json usage = {{"prompt_tokens", summary.prompt_tokens},
+                  {"completion_tokens", summary.completion_tokens},
+                  {"total_tokens", summary.prompt_tokens + summary.completion_tokens}};
+    json timing = {{"steps", summary.steps}};
+    if (!chip.empty()) {
+      timing["chip"] = chip;
+      timing["simulated_ttft_s"] = summary.simulated_ttft_s;
+      timing["simulated_e2e_s"] = summary.simulated_e2e_s;
+    }
+    if (stream) {
+      std::string tail;
+      if (include_usage) {
+        json chunk = {{"id", *id_text},      {"object", object},         {"created", created},
+                      {"model", model_name}, {"choices", json::array()}, {"usage", usage},
+                      {"xpusim", timing}};
+        tail += "data: " + chunk.dump() + "\n\n";
+      }
+      tail += "data: [DONE]\n\n";
+      mailbox->push({Output::CHUNK, 200, "", std::move(tail)});
+      mailbox->push({Output::END, 200, "", ""});
+      return;
+    }
+    json choices = json::array();
+    for (int64_t i = 0; i < n; ++i) {
+      const auto index = static_cast<size_t>(i);
+      json choice = {{"index", i}, {"finish_reason", accumulated->reasons[index]}};
+      if (chat) {
+        choice["message"] = {{"role", "assistant"}, {"content", accumulated->texts[index]}};
+      } else {
+        choice["text"] = accumulated->texts[index];
+        choice["logprobs"] = nullptr;
+      }
+      choices.push_back(choice);
+    }
+    json body_json = {{"id", *id_text},     {"object", object}, {"created", created}, {"model", model_name},
+                      {"choices", choices}, {"usage", usage},   {"xpusim", timing}};
+    mailbox->push({Output::WHOLE, 200, "application/json",
+                   body_json.dump(-1, ' ', false, json::error_handler_t::replace)});
+  };
+  int64_t id = 0;
+  try {
+    id = engine.submit(std::move(request));
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    const int status = message.rfind("the server is busy", 0) == 0 ? 429 : 400;
+    mailbox->push(
+        {Output::WHOLE, status, "application/json", error_body(message, error_type(status)).dump()});
+    return;
+  }
+  // Either this thread sees `cancelled` or on_connection_closed sees the id (both atomic): no request leaks.
+  mailbox->engine_id = id;
+  if (mailbox->cancelled) engine.cancel(id);  // the client left while its body was being parsed
+}
+
+void Server::Impl::on_wake(evutil_socket_t, short, void* arg) {
+  Exchange* exchange = static_cast<Exchange*>(arg);
+  Impl* impl = exchange->impl;
+  std::deque<Output> outputs;
+  {
+    std::lock_guard lock(exchange->mailbox->mutex);
+    outputs.swap(exchange->mailbox->outputs);
+  }
+  for (Output& output : outputs) {
+    evhttp_request* request = exchange->request;
+    if (output.kind == Output::WHOLE) {
+      impl->reply(request, output.status, output.content_type, output.data, exchange->origin);
+      return impl->finish(exchange);
+    }
+    if (!exchange->stream_started) {
+      evkeyvalq* headers = evhttp_request_get_output_headers(request);
+      evhttp_add_header(headers, "Content-Type", "text/event-stream");
+      evhttp_add_header(headers, "Cache-Control", "no-cache");
+      evhttp_add_header(headers, "X-Content-Type-Options", "nosniff");
+      impl->add_cors(request, exchange->origin);
+      evhttp_send_reply_start(request, 200, "OK");
+      exchange->stream_started = true;
+    }
+    if (output.kind == Output::CHUNK) {
+      evbuffer* buffer = evbuffer_new();
+      evbuffer_add(buffer, output.data.data(), output.data.size());
+      evhttp_send_reply_chunk(request, buffer);
+      evbuffer_free(buffer);
+    } else {
+      evhttp_send_reply_end(request);
+      return impl->finish(exchange);
+    }
+  }
+}
+
+void Server::Impl::on_connection_closed(evhttp_connection* connection, void* arg) {
+  Impl* impl = static_cast<Impl*>(arg);
+  auto found = impl->exchange_by_connection.find(connection);
+  if (found == impl->exchange_by_connection.end()) return;
+  Exchange* exchange = found->second;
+  exchange->request = nullptr;  // evhttp frees it with the connection
+  exchange->mailbox->cancelled = true;
+  if (const int64_t id = exchange->mailbox->engine_id; id > 0) impl->engine.cancel(id);  // frees its KV now
+  impl->finish(exchange);
+}
+
+void Server::Impl::finish(Exchange* exchange) {
+  {
+    std::lock_guard lock(exchange->mailbox->mutex);
+    if (exchange->mailbox->wake) event_free(exchange->mailbox->wake);
+    exchange->mailbox->wake = nullptr;
+    exchange->mailbox->outputs.clear();
+  }
+  if (exchange->connection) {
+    auto found = exchange_by_connection.find(exchange->connection);
+    if (found != exchange_by_connection.end() && found->second == exchange) {
+      exchange_by_connection.erase(found);
+      if (exchange->request) {
+        evhttp_connection_set_closecb(exchange->connection, nullptr, nullptr);
+        evhttp_connection_set_timeout(exchange->connection, options.idle_timeout_s);
+      }
+    }
+  }
+  exchanges.erase(exchange);
+}
+
+// --- shutdown
+// ------------------------------------------------------------------------------------------------
+
+// evhttp does not read a connection while its request is being answered, so a client that hangs up is only
+// seen at the next write: peek at each waiting exchange's socket instead, and drop the connection (its
+// closecb cancels the engine request and frees its KV) as soon as the peer has closed.
+void Server::Impl::on_peer_check(evutil_socket_t, short, void* arg) {
+  Impl* impl = static_cast<Impl*>(arg);
+  std::vector<evhttp_connection*> gone;
+  for (const auto& [connection, exchange] : impl->exchange_by_connection) {
+    bufferevent* bev = evhttp_connection_get_bufferevent(connection);
+    const evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    if (fd < 0) continue;
+    char byte = 0;
+    const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+      gone.push_back(connection);
+  }
+  for (evhttp_connection* connection : gone) evhttp_connection_free(connection);
+}
+
+void Server::Impl::on_stop(evutil_socket_t, short, void* arg) { static_cast<Impl*>(arg)->begin_shutdown(); }
+
+void Server::Impl::begin_shutdown() {
+  if (shutting_down) return;
+  shutting_down = true;
+  if (bound) {
+    evhttp_del_accept_socket(http, bound);  // closes the listening socket: new connections are refused
+    bound = nullptr;
+  }
+  std::vector<Exchange*> open;
+  for (const auto& [raw, owned] : exchanges) open.push_back(raw);
+  for (Exchange* exchange : open) {
+    exchange->mailbox->cancelled = true;
+    if (const int64_t id = exchange->mailbox->engine_id; id > 0) engine.cancel(id);
+    if (exchange->request) {
+      const json error = error_body("the server is shutting down", "server_error");
+      if (exchange->stream_started) {  // a stream ends with a final event, not a cut connection
+        const std::string tail = "data: " + error.dump() + "\n\ndata: [DONE]\n\n";
+        evbuffer* buffer = evbuffer_new();
+        evbuffer_add(buffer, tail.data(), tail.size());
+        evhttp_send_reply_chunk(exchange->request, buffer);
+        evbuffer_free(buffer);
+        evhttp_send_reply_end(exchange->request);
+      } else {
+        reply(exchange->request, 503, "application/json", error.dump(), exchange->origin);
+      }
+    }
+    finish(exchange);
+  }
+  const auto flush = std::chrono::duration_cast<std::chrono::microseconds>(kShutdownFlush).count();
+  const timeval delay{0, static_cast<suseconds_t>(flush)};
+  event_base_loopexit(base, &delay);
+}
+
+void Server::Impl::post(std::function<void()> job) {
+  {
+    std::lock_guard lock(jobs_mutex);
+    jobs.push_back(std::move(job));
+  }
+  jobs_ready.notify_one();
+}
+
+void Server::Impl::worker_loop() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock lock(jobs_mutex);
+      jobs_ready.wait(lock, [this] { return workers_stop || !jobs.empty(); });
+      if (workers_stop) return;
+      job = std::move(jobs.front());
+      jobs.pop_front();
+    }
+    job();
+  }
+}
+
+// --- Server
+// ---------------------------------------------------------------------------------------------------
+
+Server::Server(HostEngine& engine, const model::LoadedModel& model, const runtime::TextCodec& codec,
+               ServerOptions options)
+    : m_impl(std::make_unique<Impl>(engine, model, codec, std::move(options))) {}
+
+Server::~Server() = default;
+
+int Server::bind() { return m_impl->bind(); }
+
+void Server::run() {
+  event_add(m_impl->sigterm_event, nullptr);
+  event_add(m_impl->sigint_event, nullptr);
+  const timeval every{0, 200000};
+  event_add(m_impl->peer_check_event, &every);
+  event_base_dispatch(m_impl->base);
+  event_del(m_impl->sigterm_event);
+  event_del(m_impl->sigint_event);
+  event_del(m_impl->peer_check_event);
+}
+
+void Server::stop() { event_active(m_impl->stop_event, EV_READ, 0); }
 
 }  // namespace xpusim::serving

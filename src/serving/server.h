@@ -1,55 +1,66 @@
 // OpenAI-compatible HTTP server over a HostEngine: /v1/models, /v1/completions, /v1/chat/completions (the
 // model's chat template), server-sent-event streaming, temperature / top_p / max_tokens / stop / seed / n,
 // usage counts plus the simulated timing of the request on the chip ("xpusim" object next to "usage").
-// Limits: body size, prompt length (the context), n, max_tokens, requests in flight (HTTP 429). Malformed
-// JSON or bad parameters get HTTP 400 with an OpenAI-style error object. A client that disconnects (streaming
-// or not) has its request cancelled: its KV blocks are freed before the next step. GET /xpusim/stats shows
-// requests in flight and KV held. Non-goals: TLS, auth,
-// logprobs, tools, embeddings.
+// Built on libevent's evhttp: one event-loop thread owns every socket (a slow or idle client costs a socket
+// and a few KiB, never a thread), two worker threads parse and tokenize request bodies, the engine thread
+// generates; outputs reach the loop through a per-request mailbox.
+// Hostile clients (docs/security.md): bodies are limited however framed (Content-Length or chunked;
+// compressed bodies are refused), headers and URI are limited, a connection that makes no progress for
+// idle_timeout_s is closed, requests beyond the limit in flight get HTTP 429 + Retry-After, the listen
+// backlog is large, a port in use is an error, SIGTERM/SIGINT stop within 2 s (an open stream ends with a
+// final error event), optional Bearer API key, Host checked when bound to loopback, browser Origins refused
+// unless allowed, JSON only. GET /xpusim/stats shows requests in flight and KV held. Non-goals: TLS (use a
+// reverse proxy), HTTP/2.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "serving/host_engine.h"
-
-namespace httplib {
-class Server;
-}
+#include "serving/server_request.h"
 
 namespace xpusim::serving {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8000;                  // 0 = any free port (bound_port() tells which)
-  std::string model_name;           // what /v1/models lists and responses echo
-  size_t max_body_bytes = 1 << 20;  // request body limit
-  int64_t max_tokens_limit = 4096;  // largest max_tokens accepted
+  int port = 8000;                   // 0 = any free port (bind() tells which)
+  std::string model_name;            // what /v1/models lists and responses echo
+  size_t max_body_bytes = 1 << 20;   // request body limit, however framed
+  size_t max_header_bytes = 16384;   // request line + headers
+  int idle_timeout_s = 5;            // no byte read or written for this long: the connection is closed
+  int listen_backlog = 4096;         // clipped by the kernel's somaxconn
+  int64_t max_in_flight = 64;        // generation requests being parsed or run; beyond: HTTP 429
+  int64_t max_prompt_tokens = 2048;  // the context
+  int64_t max_tokens_limit = 4096;   // largest max_tokens accepted
   int64_t max_n = 8;
-  int threads = 16;  // HTTP worker threads (each open connection holds one)
+  std::string api_key;                     // non-empty: "Authorization: Bearer <key>" required on /v1/*
+  std::vector<std::string> allow_origins;  // browser Origins accepted ("*" = any); others get 403
+  bool parse_special_in_content = false;   // HF's special-token parsing of message content
 };
+
+// 127.x.x.x, ::1 or localhost.
+bool is_loopback_address(const std::string& host);
 
 class Server {
  public:
   Server(HostEngine& engine, const model::LoadedModel& model, const runtime::TextCodec& codec,
          ServerOptions options);
   ~Server();
-  // Binds the socket (xpusim::Error if it cannot) and returns the port.
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  // Binds the socket (xpusim::Error if it cannot, e.g. the port is in use) and returns the port.
   int bind();
-  // Serves until stop() (blocks).
+  // Serves until SIGTERM / SIGINT or stop(), then shuts down gracefully (blocks).
   void run();
+  // Thread-safe; returns at once, run() returns within about a second.
   void stop();
 
- private:
-  void install_routes();
+  struct Impl;
 
-  HostEngine& m_engine;
-  const model::LoadedModel& m_model;
-  const runtime::TextCodec& m_codec;
-  std::unique_ptr<model::Tokenizer> m_chat_tokenizer;  // for multi-message chat templates
-  ServerOptions m_options;
-  std::unique_ptr<httplib::Server> m_http;
+ private:
+  std::unique_ptr<Impl> m_impl;
 };
 
 }  // namespace xpusim::serving

@@ -91,7 +91,9 @@ std::vector<SimRequest> make_workload(const WorkloadSpec& spec) {
 std::vector<SimRequest> load_trace(const std::string& path, int64_t vocab_size) {
   std::ifstream in(path);
   if (!in) fail("trace {}: cannot open", path);
+  constexpr int64_t kMaxTraceTokens = 50'000'000, kMaxTraceRequests = 100'000;
   std::vector<SimRequest> requests;
+  int64_t total_tokens = 0;
   std::mt19937_64 rng(7);
   std::string line;
   for (int64_t line_no = 1; std::getline(in, line); ++line_no) {
@@ -137,6 +139,12 @@ std::vector<SimRequest> load_trace(const std::string& path, int64_t vocab_size) 
       request.prompt = random_tokens(rng, static_cast<int64_t>(length), vocab_size);
     }
     if (request.prompt.empty()) fail("{}: the prompt is empty", where());
+    // A trace is bounded as a whole too: a few lines of prompt_len 1e7 must not fill the memory.
+    total_tokens += static_cast<int64_t>(request.prompt.size());
+    if (total_tokens > kMaxTraceTokens)
+      fail("{}: the trace holds more than {} prompt tokens in all", where(), kMaxTraceTokens);
+    if (static_cast<int64_t>(requests.size()) >= kMaxTraceRequests)
+      fail("{}: more than {} requests in one trace", where(), kMaxTraceRequests);
     requests.push_back(std::move(request));
   }
   if (requests.empty()) fail("trace {}: no requests", path);

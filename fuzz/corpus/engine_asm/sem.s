@@ -1,0 +1,4 @@
+nop
+sem.set sem=0
+sem.wait sem=3 timeout=20
+halt
