@@ -19,9 +19,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <numeric>
 
@@ -165,8 +165,9 @@ void report_linear_kernels(const model::LoadedModel& loaded, bool verbose) {
     if (view.shape.size() != 2 || !linear) continue;
     const exec::Activations activations =
         exec::is_lm_head(view) ? exec::Activations::kFp32 : exec::default_activations();
-    const std::string type = view.dtype == DType::NUMERICS ? std::string(numerics::format_name(view.numerics_format))
-                                                           : std::string(dtype_info(view.dtype).name);
+    const std::string type = view.dtype == DType::NUMERICS
+                                 ? std::string(numerics::format_name(view.numerics_format))
+                                 : std::string(dtype_info(view.dtype).name);
     Group& group = groups[{type + (exec::is_lm_head(view) ? " (LM head)" : ""),
                            exec::decode_path(view, kernels, activations)}];
     ++group.tensors;
@@ -193,7 +194,8 @@ void print_profile(const std::string& test, const exec::OpProfile& profile, int 
 nlohmann::json profile_json(const exec::OpProfile& profile, int reps) {
   nlohmann::json out = nlohmann::json::array();
   for (const exec::OpProfile::Entry& e : profile.sorted())
-    out.push_back({{"op", e.label}, {"seconds_per_rep", e.seconds / reps}, {"calls_per_rep", e.calls / reps}});
+    out.push_back(
+        {{"op", e.label}, {"seconds_per_rep", e.seconds / reps}, {"calls_per_rep", e.calls / reps}});
   return out;
 }
 
@@ -387,7 +389,8 @@ void run_bench(const BenchOptions& options) {
   }
   executor.set_profile(nullptr);
 
-  const double peak_rss = peak_rss_mib() - (options.generate > 0 ? static_cast<double>(kTgProbeBytes) / (1 << 20) : 0);
+  const double peak_rss =
+      peak_rss_mib() - (options.generate > 0 ? static_cast<double>(kTgProbeBytes) / (1 << 20) : 0);
   const std::string rss_note = rss_reset ? "bench probe buffers excluded" : "incl. bench probe buffers";
 
   // Limits.
@@ -452,8 +455,9 @@ void run_bench(const BenchOptions& options) {
                    {"fraction_of_startup_probe", tg.mean / startup_bound},
                    {"gbps", tg.mean * tg_bytes / 1e9}};
     }
-    if (options.profile) out["profile"] = {{"pp", profile_json(pp_profile, options.reps)},
-                                           {"tg", profile_json(tg_profile, options.reps)}};
+    if (options.profile)
+      out["profile"] = {{"pp", profile_json(pp_profile, options.reps)},
+                        {"tg", profile_json(tg_profile, options.reps)}};
     out["pool_inline_jobs"] = executor.pool().inline_jobs();
     out["pool_stalls"] = executor.pool().stalls();
     fmt::print("{}\n", out.dump(2));
@@ -464,8 +468,10 @@ void run_bench(const BenchOptions& options) {
       "peak fp32 FMA {:.1f} GFLOP/s\n",
       host.model_name, executor.threads(), exec::simd::simd_kernels().name, bandwidth_gbps,
       host.dram_read_gbps, exec_read.gbps, peak.gflops);
-  fmt::print("model: {} ({}) | precision {} | {:.1f} MB of weights read per decode token | peak RSS {:.0f} MiB ({})\n",
-             loaded.name, loaded.source, precision, weight_bytes / 1e6, peak_rss, rss_note);
+  fmt::print(
+      "model: {} ({}) | precision {} | {:.1f} MB of weights read per decode token | peak RSS {:.0f} MiB "
+      "({})\n",
+      loaded.name, loaded.source, precision, weight_bytes / 1e6, peak_rss, rss_note);
   if (loaded.synthetic) fmt::print("note: synthetic weights (same shapes and bytes as the real model)\n");
   fmt::print("| {:<8} | {:>18} | {:>14} | {:>22} |\n", "test", "t/s", "bound t/s", "fraction of limit");
   if (!pp_rates.empty()) {
@@ -522,8 +528,9 @@ void setup_bench(CLI::App& app) {
   command->add_flag("--quiet,-q", options->quiet, "No progress bar");
   command->add_flag("--profile", options->profile,
                     "Print kernel time per op type (LINEAR by weight type and kernel) of the timed reps");
-  command->add_flag("--verbose,-v", options->verbose,
-                    "Print the kernel every weight type takes (slow fallbacks are always printed), on stderr");
+  command->add_flag(
+      "--verbose,-v", options->verbose,
+      "Print the kernel every weight type takes (slow fallbacks are always printed), on stderr");
   command->callback([options] { run_bench(*options); });
 }
 

@@ -52,8 +52,9 @@ void gemv_rows(const model::TensorView& weight, const float* bias, const float* 
   const int64_t in = weight.row_elements(), out = weight.rows();
   const bool stored = weight.dtype != DType::NUMERICS;
   // Fused numerics rows need whole blocks (no padded last block): the dot reads exactly `in` values.
-  const int64_t block = stored ? dtype_info(weight.dtype).block_elements
-                               : static_cast<int64_t>(numerics::format_row(weight.numerics_format).block_elements);
+  const int64_t block =
+      stored ? dtype_info(weight.dtype).block_elements
+             : static_cast<int64_t>(numerics::format_row(weight.numerics_format).block_elements);
   const simd::FusedDot fused = stored            ? simd::fused_dot(kernels, weight.dtype)
                                : in % block == 0 ? simd::fused_dot_numerics(kernels, weight.numerics_format)
                                                  : nullptr;
@@ -192,8 +193,9 @@ LinearPath decode_path(const model::TensorView& weight, const simd::SimdKernels&
              : kernels.exact_dots && (weight.numerics_format == numerics::Format::BF16 ||
                                       weight.numerics_format == numerics::Format::FP16))
     return LinearPath::kHalfDot;
-  const int64_t block = stored ? dtype_info(weight.dtype).block_elements
-                               : static_cast<int64_t>(numerics::format_row(weight.numerics_format).block_elements);
+  const int64_t block =
+      stored ? dtype_info(weight.dtype).block_elements
+             : static_cast<int64_t>(numerics::format_row(weight.numerics_format).block_elements);
   const simd::FusedDot fused = stored            ? simd::fused_dot(kernels, weight.dtype)
                                : in % block == 0 ? simd::fused_dot_numerics(kernels, weight.numerics_format)
                                                  : nullptr;

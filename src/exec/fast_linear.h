@@ -40,7 +40,8 @@ Activations default_activations();
 // The kernel the GEMV (decode) uses for `weight` at `kernels` with `activations` (for load-time reports:
 // `xpusim bench --verbose`). kDecodedRows is the slow fallback: the row decoded to fp32 one at a time.
 enum class LinearPath : uint8_t { kIntegerDot, kFusedDot, kFp32InPlace, kHalfDot, kDecodedRows };
-LinearPath decode_path(const model::TensorView& weight, const simd::SimdKernels& kernels, Activations activations);
+LinearPath decode_path(const model::TensorView& weight, const simd::SimdKernels& kernels,
+                       Activations activations);
 const char* linear_path_name(LinearPath path);
 // Whether the executor's LINEAR keeps fp32 activations for this weight (the LM head: run_linear).
 bool is_lm_head(const model::TensorView& weight);

@@ -29,7 +29,8 @@ constexpr int64_t kStallMicros = 200;
 constexpr std::chrono::nanoseconds kMinBackoff = std::chrono::milliseconds(10);
 constexpr std::chrono::nanoseconds kMaxBackoff = std::chrono::seconds(1);
 
-int64_t nanoseconds_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+int64_t nanoseconds_between(std::chrono::steady_clock::time_point a,
+                            std::chrono::steady_clock::time_point b) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count();
 }
 

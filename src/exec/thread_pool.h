@@ -11,8 +11,9 @@
 // cores decode fell ~6x. So the caller times how long it waits for other threads' chunks after finishing its
 // own; a wait longer than twice its own work (and > kStallMicros) is a stall, and the pool then runs jobs
 // inline (on the calling thread only, the workers go to sleep and leave their core to the neighbour) for a
-// back-off window that doubles with each stall (10 ms .. 1 s) and halves after four windows without one. Results do not change: ranges never depend on the thread that runs them. Non-goals: nested parallelism (a kernel never calls parallel_for from inside a
-// range).
+// back-off window that doubles with each stall (10 ms .. 1 s) and halves after four windows without one.
+// Results do not change: ranges never depend on the thread that runs them. Non-goals: nested parallelism (a
+// kernel never calls parallel_for from inside a range).
 #pragma once
 
 #include <atomic>

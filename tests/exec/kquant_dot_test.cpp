@@ -1,8 +1,8 @@
-// GGUF K-quant dots (Q4_K, Q5_K, Q6_K) and Q5_0 / Q5_1 / IQ4_NL / IQ4_XS integer dots at every SIMD level this CPU has: the fused fp32 dots against the
-// decoded row (bit for bit at levels with exact_dots), the integer dots against the generic definition and
-// within the activation rounding bound, and both against gguf-py's own dequantization of the golden blocks
-// (tests/data/numerics/ggml_goldens.bin, tools/make_ggml_goldens.py: random bytes of every field, gguf-
-// quantized values and real SmolLM2 blocks).
+// GGUF K-quant dots (Q4_K, Q5_K, Q6_K) and Q5_0 / Q5_1 / IQ4_NL / IQ4_XS integer dots at every SIMD level
+// this CPU has: the fused fp32 dots against the decoded row (bit for bit at levels with exact_dots), the
+// integer dots against the generic definition and within the activation rounding bound, and both against
+// gguf-py's own dequantization of the golden blocks (tests/data/numerics/ggml_goldens.bin,
+// tools/make_ggml_goldens.py: random bytes of every field, gguf- quantized values and real SmolLM2 blocks).
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -19,7 +19,7 @@ namespace xpusim::exec::simd {
 namespace {
 
 constexpr DType kKTypes[] = {DType::Q4_K, DType::Q5_K, DType::Q6_K};
-constexpr DType kIntegerTypes[] = {DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::Q5_0,
+constexpr DType kIntegerTypes[] = {DType::Q4_K, DType::Q5_K,   DType::Q6_K,  DType::Q5_0,
                                    DType::Q5_1, DType::IQ4_NL, DType::IQ4_XS};
 
 std::vector<float> normal_values(size_t n, uint64_t seed, float outlier = 0.0f) {
@@ -110,7 +110,8 @@ void check_row(DType dtype, const uint8_t* row, const std::vector<float>& values
     }
     const Q8Dot dot = q8_dot(*level, target.kind);
     if (!dot) continue;
-    EXPECT_NEAR(dot(row, q, 1.0f), reference, 2e-6 * magnitude + 1e-6) << what << " " << level->name << " integer";
+    EXPECT_NEAR(dot(row, q, 1.0f), reference, 2e-6 * magnitude + 1e-6)
+        << what << " " << level->name << " integer";
   }
 }
 
@@ -121,7 +122,8 @@ TEST(KQuantDot, EveryTypeAtEveryLevel) {
       const std::vector<uint8_t> row = random_row(dtype, supers, static_cast<uint64_t>(40 + supers));
       const std::vector<float> values = decoded(dtype, row, cols);
       for (float outlier : {0.0f, 30.0f}) {
-        const std::vector<float> x = normal_values(static_cast<size_t>(cols), static_cast<uint64_t>(supers), outlier);
+        const std::vector<float> x =
+            normal_values(static_cast<size_t>(cols), static_cast<uint64_t>(supers), outlier);
         check_row(dtype, row.data(), values, x,
                   std::string(dtype_info(dtype).name) + " x" + std::to_string(supers) + " outlier " +
                       std::to_string(outlier));
@@ -137,7 +139,8 @@ TEST(KQuantDot, EveryLevelHasIntegerAndFusedKernels) {
     const bool has_integer_dots = q8_dot(*level, Q8Kind::kQ4_0) != nullptr;  // AVX-512 without VNNI: none
     for (DType dtype : kIntegerTypes) {
       if (has_integer_dots) {
-        EXPECT_NE(q8_dot(*level, q8_target(dtype).kind), nullptr) << level->name << " " << dtype_info(dtype).name;
+        EXPECT_NE(q8_dot(*level, q8_target(dtype).kind), nullptr)
+            << level->name << " " << dtype_info(dtype).name;
       }
     }
     for (DType dtype : kKTypes) {

@@ -1,8 +1,8 @@
 // The persistent pool: ranges cover [0, n) exactly once, many back-to-back jobs (the decode pattern: hundreds
 // of short jobs microseconds apart, workers spinning between them) all complete, exceptions from any range
-// reach the caller, and jobs after a long idle gap (workers asleep on the condition variable) still run. A worker
-// that stalls a job (as one the OS deschedules on shared cores) switches the pool to running jobs on the
-// caller for a while, with the same ranges.
+// reach the caller, and jobs after a long idle gap (workers asleep on the condition variable) still run. A
+// worker that stalls a job (as one the OS deschedules on shared cores) switches the pool to running jobs on
+// the caller for a while, with the same ranges.
 #include <gtest/gtest.h>
 
 #include <atomic>

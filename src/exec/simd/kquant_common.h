@@ -26,8 +26,8 @@ inline void unpack_scales_mins(const uint8_t* packed, uint8_t out[16]) {
   uint32_t words[4];
   std::memcpy(words, packed, 12);
   words[3] = ((words[2] >> 4) & kLow4) | (((words[1] >> 6) & kLow2) << 4);  // mins 4..7
-  const uint32_t mins_low = words[1] & kLow6;                                 // mins 0..3
-  words[1] = (words[2] & kLow4) | (((words[0] >> 6) & kLow2) << 4);          // scales 4..7
+  const uint32_t mins_low = words[1] & kLow6;                               // mins 0..3
+  words[1] = (words[2] & kLow4) | (((words[0] >> 6) & kLow2) << 4);         // scales 4..7
   words[2] = mins_low;
   words[0] &= kLow6;  // scales 0..3
   std::memcpy(out, words, 16);

@@ -151,7 +151,8 @@ XPUSIM_AVX2 float q8_dot_k_min(const uint8_t* row, const Q8Activations& x, float
         kFifthBit ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 16)) : _mm256_setzero_si256();
     for (int64_t j = 0; j < 8; ++j) {
       const int64_t b = 8 * s + j;
-      const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + kNibbles + 32 * (j / 2)));
+      const __m256i bytes =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + kNibbles + 32 * (j / 2)));
       __m256i codes = _mm256_and_si256(j % 2 == 0 ? bytes : _mm256_srli_epi16(bytes, 4), low4);
       if constexpr (kFifthBit) {
         const __m256i bit = _mm256_set1_epi8(static_cast<char>(1 << j));
@@ -159,9 +160,9 @@ XPUSIM_AVX2 float q8_dot_k_min(const uint8_t* row, const Q8Activations& x, float
         codes = _mm256_or_si256(codes, _mm256_and_si256(set, _mm256_set1_epi8(0x10)));
       }
       const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + 32 * b));
-      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum_products(codes, q)),
-                            _mm256_set1_ps(d * static_cast<float>(unpacked[j]) * x.scale[static_cast<size_t>(b)]),
-                            acc);
+      acc = _mm256_fmadd_ps(
+          _mm256_cvtepi32_ps(sum_products(codes, q)),
+          _mm256_set1_ps(d * static_cast<float>(unpacked[j]) * x.scale[static_cast<size_t>(b)]), acc);
       min_total += dmin * static_cast<float>(unpacked[8 + j]) * x.sum[static_cast<size_t>(b)];
     }
   }
@@ -191,7 +192,8 @@ XPUSIM_AVX2 float q8_dot_q6_k(const uint8_t* row, const Q8Activations& x, float)
       const __m256i pairs = _mm256_add_epi16(
           _mm256_maddubs_epi16(codes, q),
           _mm256_maddubs_epi16(_mm256_set1_epi8(32), _mm256_sub_epi8(_mm256_setzero_si256(), q)));
-      const __m256i weights = _mm256_set_m128i(_mm_set1_epi16(scales[2 * j + 1]), _mm_set1_epi16(scales[2 * j]));
+      const __m256i weights =
+          _mm256_set_m128i(_mm_set1_epi16(scales[2 * j + 1]), _mm_set1_epi16(scales[2 * j]));
       acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, weights)),
                             _mm256_set1_ps(d * x.scale[static_cast<size_t>(b)]), acc);
     }
@@ -250,7 +252,8 @@ XPUSIM_AVX2 float q8_dot_iq4_xs(const uint8_t* row, const Q8Activations& x, floa
     const float d = half_at(row);
     for (int ib = 0; ib < 8; ++ib) {
       const int64_t b = 8 * s + ib;
-      const float scale = d * static_cast<float>(kquant::iq4_xs_scale(row, ib)) * x.scale[static_cast<size_t>(b)];
+      const float scale =
+          d * static_cast<float>(kquant::iq4_xs_scale(row, ib)) * x.scale[static_cast<size_t>(b)];
       acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iq4_sums(row + 8 + 16 * ib, x.q.data() + 32 * b)),
                             _mm256_set1_ps(scale), acc);
     }
@@ -266,7 +269,8 @@ XPUSIM_AVX2 inline __m256 fma_codes(__m256i codes, __m256 factor, __m256 offset,
     for (int part = 0; part < 2; ++part) {
       const __m128i bytes = part == 0 ? halves[h] : _mm_srli_si128(halves[h], 8);
       const __m256 values = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
-      acc = _mm256_fmadd_ps(_mm256_fmsub_ps(values, factor, offset), _mm256_loadu_ps(x + 16 * h + 8 * part), acc);
+      acc = _mm256_fmadd_ps(_mm256_fmsub_ps(values, factor, offset), _mm256_loadu_ps(x + 16 * h + 8 * part),
+                            acc);
     }
   }
   return acc;
@@ -285,7 +289,8 @@ XPUSIM_AVX2 float dot_k_min(const uint8_t* row, const float* x, int64_t blocks, 
     const __m256i high_bits =
         kFifthBit ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 16)) : _mm256_setzero_si256();
     for (int64_t j = 0; j < 8; ++j) {
-      const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + kNibbles + 32 * (j / 2)));
+      const __m256i bytes =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + kNibbles + 32 * (j / 2)));
       __m256i codes = _mm256_and_si256(j % 2 == 0 ? bytes : _mm256_srli_epi16(bytes, 4), low4);
       if constexpr (kFifthBit) {
         const __m256i bit = _mm256_set1_epi8(static_cast<char>(1 << j));
@@ -312,7 +317,8 @@ XPUSIM_AVX2 float dot_q6_k(const uint8_t* row, const float* x, int64_t blocks, f
     const auto* scales = reinterpret_cast<const int8_t*>(row + 192);
     for (int64_t j = 0; j < 8; ++j) {
       const int64_t half = j / 4, quarter = j % 4;
-      const __m256i ql = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 64 * half + 32 * (quarter % 2)));
+      const __m256i ql =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 64 * half + 32 * (quarter % 2)));
       const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 128 + 32 * half));
       const __m256i low = _mm256_and_si256(quarter < 2 ? ql : _mm256_srli_epi16(ql, 4), low4);
       const int shift = 2 * static_cast<int>(quarter) - 4;
@@ -324,7 +330,8 @@ XPUSIM_AVX2 float dot_q6_k(const uint8_t* row, const float* x, int64_t blocks, f
         const float factor = d * static_cast<float>(scales[2 * j + h]);
         const __m128i bytes = h == 0 ? _mm256_castsi256_si128(codes) : _mm256_extracti128_si256(codes, 1);
         for (int part = 0; part < 2; ++part) {
-          const __m256 values = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(part == 0 ? bytes : _mm_srli_si128(bytes, 8)));
+          const __m256 values =
+              _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(part == 0 ? bytes : _mm_srli_si128(bytes, 8)));
           const __m256 w = _mm256_fmsub_ps(values, _mm256_set1_ps(factor), _mm256_set1_ps(32.0f * factor));
           if (part == 0) {
             acc0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + 32 * j + 16 * h), acc0);

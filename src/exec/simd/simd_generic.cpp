@@ -173,7 +173,9 @@ void scale_min_k4(int j, const uint8_t* packed, int& scale, int& min) {
 }
 
 // Code (0..31 / 0..15) of element l of 32-value sub-block j of a Q4_K / Q5_K super-block.
-int k4_code(const uint8_t* nibbles, int64_t j, int64_t l) { return (nibbles[32 * (j / 2) + l] >> (4 * (j % 2))) & 0xF; }
+int k4_code(const uint8_t* nibbles, int64_t j, int64_t l) {
+  return (nibbles[32 * (j / 2) + l] >> (4 * (j % 2))) & 0xF;
+}
 int k5_code(const uint8_t* block, int64_t j, int64_t l) {
   return k4_code(block + 48, j, l) | (((block[16 + l] >> j) & 1) << 4);
 }
@@ -242,7 +244,8 @@ float q8_dot_q5(const uint8_t* row, const Q8Activations& x, float) {
       sum += code * q_at(x, b, j, Q8Order::kElements);
     }
     const float d = half_at(row), offset = kQ5_1 ? half_at(row + 2) : -16.0f * d;
-    total += d * x.scale[static_cast<size_t>(b)] * static_cast<float>(sum) + offset * x.sum[static_cast<size_t>(b)];
+    total += d * x.scale[static_cast<size_t>(b)] * static_cast<float>(sum) +
+             offset * x.sum[static_cast<size_t>(b)];
   }
   return total;
 }
