@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Makes tests/data/numerics/ggml_goldens.bin: decode goldens for the llama.cpp block types xpusim reads
-(Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q4_K Q5_K Q6_K) and encode goldens for the reference quantizers (Q4_0, Q8_0).
+(Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q4_K Q5_K Q6_K IQ4_NL IQ4_XS) and encode goldens for the reference quantizers
+(Q4_0, Q8_0). Types added later (LATER_TYPES) take their random bytes from a second seed after all earlier
+records, so adding one leaves every earlier record byte for byte as it was.
 
 Reference: gguf-py (PyPI `gguf`, numpy ports of ggml's dequantize_row_* / quantize_row_*_ref), run from
 /opt/goldenv:  /opt/goldenv/bin/python tools/make_ggml_goldens.py [--model PATH.gguf]
@@ -39,6 +41,12 @@ TYPES = {
     "Q5_K": (T.Q5_K, [0, 2]),
     "Q6_K": (T.Q6_K, [208]),
 }
+# Added in the K-quant kernels round (issue 19): fp16 d at offset 0 of both.
+LATER_TYPES = {
+    "IQ4_NL": (T.IQ4_NL, [0]),
+    "IQ4_XS": (T.IQ4_XS, [0]),
+}
+LATER_SEED = 20261207
 
 
 def random_scales(rng, n):
@@ -50,7 +58,7 @@ def random_scales(rng, n):
 
 
 def decode_record(rng, name, blocks):
-    qtype, scale_offsets = TYPES[name]
+    qtype, scale_offsets = {**TYPES, **LATER_TYPES}[name]
     block_elems, block_bytes = gguf.GGML_QUANT_SIZES[qtype]
     raw = rng.integers(0, 256, size=(blocks, block_bytes), dtype=np.uint8)
     for off in scale_offsets:
@@ -75,7 +83,7 @@ def model_records(path):
     records, taken = [], set()
     for t in reader.tensors:
         name = t.tensor_type.name
-        if name not in TYPES or name in taken:
+        if (name not in TYPES and name not in LATER_TYPES) or name in taken:
             continue
         taken.add(name)
         block_elems, block_bytes = gguf.GGML_QUANT_SIZES[t.tensor_type]
@@ -97,6 +105,10 @@ def main():
         records.append(decode_record(rng, name, 32 if block_elems == 256 else 128))
     for name in ("Q4_0", "Q8_0"):
         records.append(encode_record(rng, name, 64))
+    later_rng = np.random.default_rng(LATER_SEED)
+    for name in LATER_TYPES:
+        block_elems = gguf.GGML_QUANT_SIZES[LATER_TYPES[name][0]][0]
+        records.append(decode_record(later_rng, name, 32 if block_elems == 256 else 128))
     model_used = None
     if args.model and os.path.exists(args.model):
         records += model_records(args.model)
@@ -107,6 +119,7 @@ def main():
         "gguf": importlib.metadata.version("gguf"),
         "numpy": np.__version__,
         "seed": 20261123,
+        "later_types_seed": LATER_SEED,
         "model": model_used,
     }
     blob = bytearray(b"XPGGML01")

@@ -15,10 +15,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <numeric>
 
@@ -29,6 +32,7 @@
 #include "cli/quant_eval.h"
 #include "core/error.h"
 #include "exec/executor.h"
+#include "exec/fast_linear.h"
 #include "exec/host_limits.h"
 #include "exec/simd/simd_kernels.h"
 #include "model/loader.h"
@@ -48,7 +52,7 @@ struct BenchOptions {
   std::string precision;
   int threads = 0;
   int reps = 3;
-  bool json = false, csv = false, quiet = false;
+  bool json = false, csv = false, quiet = false, verbose = false, profile = false;
 };
 
 struct Stats {
@@ -127,6 +131,72 @@ double weight_bytes_per_token(const model::LoadedModel& loaded) {
     }
   }
   return bytes;
+}
+
+// Peak resident set of this process, MiB: the kernel's high-water mark (VmHWM), which reset_peak_rss()
+// restarts (Linux >= 4.0: "5" to /proc/self/clear_refs), else getrusage's lifetime peak.
+bool reset_peak_rss() {
+  std::ofstream clear_refs("/proc/self/clear_refs");
+  return clear_refs && (clear_refs << "5").flush();
+}
+double peak_rss_mib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmHWM:")) return std::stod(line.substr(6)) / 1024.0;  // "VmHWM:  123456 kB"
+  }
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB on Linux
+}
+
+// The decode kernel of every matrix the LINEAR op reads (exec::decode_path), grouped by stored type and
+// kernel, on stderr: the whole table with --verbose, else only matrices that take the slow row-decoding
+// fallback (so no type is ever silently slow).
+void report_linear_kernels(const model::LoadedModel& loaded, bool verbose) {
+  struct Group {
+    int64_t tensors = 0;
+    double bytes = 0;
+  };
+  std::map<std::pair<std::string, exec::LinearPath>, Group> groups;
+  const exec::simd::SimdKernels& kernels = exec::simd::simd_kernels();
+  for (const auto& [name, view] : loaded.weights.all()) {
+    const bool linear = name.starts_with("blk.") || name == "output.weight" ||
+                        (name == "token_embd.weight" && loaded.config.tied_embeddings);
+    if (view.shape.size() != 2 || !linear) continue;
+    const exec::Activations activations =
+        exec::is_lm_head(view) ? exec::Activations::kFp32 : exec::default_activations();
+    const std::string type = view.dtype == DType::NUMERICS
+                                 ? std::string(numerics::format_name(view.numerics_format))
+                                 : std::string(dtype_info(view.dtype).name);
+    Group& group = groups[{type + (exec::is_lm_head(view) ? " (LM head)" : ""),
+                           exec::decode_path(view, kernels, activations)}];
+    ++group.tensors;
+    group.bytes += static_cast<double>(view.bytes);
+  }
+  for (const auto& [key, group] : groups) {
+    if (!verbose && key.second != exec::LinearPath::kDecodedRows) continue;
+    fmt::print(stderr, "kernels ({}): {} x {} ({:.1f} MB): {}\n", kernels.name, group.tensors, key.first,
+               group.bytes / 1e6, exec::linear_path_name(key.second));
+  }
+}
+
+// --profile: time per op (per timed rep), largest first.
+void print_profile(const std::string& test, const exec::OpProfile& profile, int reps) {
+  const double total = profile.total_seconds();
+  if (total <= 0) return;
+  fmt::print("profile {} (kernel time per rep; {:.2f} ms in all):\n", test, 1e3 * total / reps);
+  for (const exec::OpProfile::Entry& e : profile.sorted()) {
+    fmt::print("  {:>9.3f} ms {:>5.1f}% {:>7} calls  {}\n", 1e3 * e.seconds / reps, 100 * e.seconds / total,
+               e.calls / reps, e.label);
+  }
+}
+
+nlohmann::json profile_json(const exec::OpProfile& profile, int reps) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const exec::OpProfile::Entry& e : profile.sorted())
+    out.push_back(
+        {{"op", e.label}, {"seconds_per_rep", e.seconds / reps}, {"calls_per_rep", e.calls / reps}});
+  return out;
 }
 
 // Deterministic prompt ids away from special tokens.
@@ -236,13 +306,19 @@ void run_bench(const BenchOptions& options) {
                figures.tg_tokens, figures.tg_tokens_per_second);
     return;
   }
+  report_linear_kernels(loaded, options.verbose);
   exec::Executor executor(loaded.config, loaded.weights, exec::ExecOptions{options.threads, context});
   const chips::HostInfo& host = chips::detect_host();
   exec::ThreadPool probe_pool(executor.threads());
   const exec::FmaPeak peak = exec::measure_peak_fma(probe_pool);
   const exec::ReadBandwidth exec_read = exec::measure_read_bandwidth(probe_pool);
   const double bandwidth_gbps = std::max(host.dram_read_gbps, exec_read.gbps);
+  // Peak RSS from here on: the model, the executor and the runs, not the startup probes' buffers (up to
+  // 512 MiB, freed by now). The tg probe's buffer (kTgProbeBytes) is resident during tg and subtracted.
+  const bool rss_reset = reset_peak_rss();
+  constexpr int64_t kTgProbeBytes = int64_t{128} << 20;
 
+  exec::OpProfile pp_profile, tg_profile;
   // pp: one forward over the prompt; flops from the step graph.
   std::vector<double> pp_rates;
   double pp_flops = 0;
@@ -251,6 +327,7 @@ void run_bench(const BenchOptions& options) {
     for (int rep = -1; rep < options.reps; ++rep) {
       progress.update(done++, steps, rep < 0 ? "pp warm-up" : fmt::format("pp rep {}", rep + 1));
       executor.reset();
+      executor.set_profile(options.profile && rep >= 0 ? &pp_profile : nullptr);
       const auto start = std::chrono::steady_clock::now();
       executor.forward(prompt);
       const double elapsed = seconds_since(start);
@@ -276,7 +353,7 @@ void run_bench(const BenchOptions& options) {
   double probe_min = 0, probe_max = 0;
   if (options.generate > 0) {
     const std::vector<int32_t> ids = bench_tokens(options.generate, loaded.config.vocab_size);
-    exec::ReadProbe probe(probe_pool, int64_t{128} << 20);
+    exec::ReadProbe probe(probe_pool, kTgProbeBytes);
     const auto probe_gbps = [&] {
       const double gbps = probe.measure(6).gbps;
       probe_min = probe_min > 0 ? std::min(probe_min, gbps) : gbps;
@@ -287,6 +364,7 @@ void run_bench(const BenchOptions& options) {
       progress.update(done++, steps, rep < 0 ? "tg warm-up" : fmt::format("tg rep {}", rep + 1));
       executor.reset();
       const bool timed = rep >= 0;
+      executor.set_profile(options.profile && timed ? &tg_profile : nullptr);
       double elapsed = 0;
       double before = timed ? probe_gbps() : 0;
       for (int64_t first = 0; first < options.generate; first += kProbeSegment) {
@@ -309,6 +387,11 @@ void run_bench(const BenchOptions& options) {
       }
     }
   }
+  executor.set_profile(nullptr);
+
+  const double peak_rss =
+      peak_rss_mib() - (options.generate > 0 ? static_cast<double>(kTgProbeBytes) / (1 << 20) : 0);
+  const std::string rss_note = rss_reset ? "bench probe buffers excluded" : "incl. bench probe buffers";
 
   // Limits.
   const double tg_fraction = tg_seconds > 0 ? tg_bound_seconds / tg_seconds : 0;
@@ -340,6 +423,8 @@ void run_bench(const BenchOptions& options) {
         {"threads", executor.threads()},
         {"simd", std::string(exec::simd::simd_kernels().name)},
         {"reps", options.reps},
+        {"peak_rss_mib", peak_rss},
+        {"peak_rss_note", rss_note},
         {"machine",
          {{"cpu", host.model_name},
           {"memory_bandwidth_gbps", bandwidth_gbps},
@@ -370,6 +455,11 @@ void run_bench(const BenchOptions& options) {
                    {"fraction_of_startup_probe", tg.mean / startup_bound},
                    {"gbps", tg.mean * tg_bytes / 1e9}};
     }
+    if (options.profile)
+      out["profile"] = {{"pp", profile_json(pp_profile, options.reps)},
+                        {"tg", profile_json(tg_profile, options.reps)}};
+    out["pool_inline_jobs"] = executor.pool().inline_jobs();
+    out["pool_stalls"] = executor.pool().stalls();
     fmt::print("{}\n", out.dump(2));
     return;
   }
@@ -378,8 +468,10 @@ void run_bench(const BenchOptions& options) {
       "peak fp32 FMA {:.1f} GFLOP/s\n",
       host.model_name, executor.threads(), exec::simd::simd_kernels().name, bandwidth_gbps,
       host.dram_read_gbps, exec_read.gbps, peak.gflops);
-  fmt::print("model: {} ({}) | precision {} | {:.1f} MB of weights read per decode token\n", loaded.name,
-             loaded.source, precision, weight_bytes / 1e6);
+  fmt::print(
+      "model: {} ({}) | precision {} | {:.1f} MB of weights read per decode token | peak RSS {:.0f} MiB "
+      "({})\n",
+      loaded.name, loaded.source, precision, weight_bytes / 1e6, peak_rss, rss_note);
   if (loaded.synthetic) fmt::print("note: synthetic weights (same shapes and bytes as the real model)\n");
   fmt::print("| {:<8} | {:>18} | {:>14} | {:>22} |\n", "test", "t/s", "bound t/s", "fraction of limit");
   if (!pp_rates.empty()) {
@@ -393,6 +485,14 @@ void run_bench(const BenchOptions& options) {
         "tg bound: {:.1f} MB per token at the bandwidth probed around every {} steps ({:.1f}-{:.1f} GB/s; "
         "{:.1f}% of the startup probe's bound)\n",
         tg_bytes / 1e6, kProbeSegment, probe_min, probe_max, 100 * tg.mean / startup_bound);
+  }
+  if (executor.pool().stalls() > 0) {
+    fmt::print("thread pool: {} stalls on a descheduled worker (shared cores), {} jobs run on one thread\n",
+               executor.pool().stalls(), executor.pool().inline_jobs());
+  }
+  if (options.profile) {
+    print_profile(fmt::format("pp{}", options.prompt), pp_profile, options.reps);
+    print_profile(fmt::format("tg{}", options.generate), tg_profile, options.reps);
   }
 }
 
@@ -426,6 +526,11 @@ void setup_bench(CLI::App& app) {
   command->add_flag("--json", options->json, "Print one JSON object");
   command->add_flag("--csv", options->csv, "Print the results table as CSV, nothing else on stdout");
   command->add_flag("--quiet,-q", options->quiet, "No progress bar");
+  command->add_flag("--profile", options->profile,
+                    "Print kernel time per op type (LINEAR by weight type and kernel) of the timed reps");
+  command->add_flag(
+      "--verbose,-v", options->verbose,
+      "Print the kernel every weight type takes (slow fallbacks are always printed), on stderr");
   command->callback([options] { run_bench(*options); });
 }
 

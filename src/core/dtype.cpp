@@ -30,6 +30,8 @@ constexpr std::array<DTypeInfo, static_cast<size_t>(DType::COUNT)> kDTypeTable{{
     {DType::Q4_K, "Q4_K", 256, 144, true, 12},
     {DType::Q5_K, "Q5_K", 256, 176, true, 13},
     {DType::Q6_K, "Q6_K", 256, 210, true, 14},
+    {DType::IQ4_NL, "IQ4_NL", 32, 18, true, 20},
+    {DType::IQ4_XS, "IQ4_XS", 256, 136, true, 23},
     {DType::F8_E8M0, "F8_E8M0", 1, 1, true, -1},
     {DType::F8_E4M3FNUZ, "F8_E4M3FNUZ", 1, 1, true, -1},
     {DType::F8_E5M2FNUZ, "F8_E5M2FNUZ", 1, 1, true, -1},

@@ -1,6 +1,7 @@
 #include "exec/executor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "core/error.h"
@@ -114,7 +115,13 @@ std::vector<float> Executor::forward(std::span<const int32_t> tokens, bool all_l
     KernelArgs args{op, {}, out, m_pool};
     args.in.reserve(op.inputs.size());
     for (graph::TensorId input : op.inputs) args.in.push_back(&buffers[static_cast<size_t>(input)]);
-    kernel_for(op.kind)(args);
+    if (m_profile) {
+      const auto start = std::chrono::steady_clock::now();
+      kernel_for(op.kind)(args);
+      m_profile->add(args, std::chrono::steady_clock::now() - start);
+    } else {
+      kernel_for(op.kind)(args);
+    }
     for (graph::TensorId input : op.inputs) {
       if (last_use[static_cast<size_t>(input)] == i && input != g.logits)
         give_back(storage[static_cast<size_t>(input)]);

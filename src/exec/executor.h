@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "exec/kv_cache.h"
+#include "exec/op_profile.h"
 #include "exec/thread_pool.h"
 #include "graph/graph.h"
 #include "model/config.h"
@@ -48,6 +49,9 @@ class Executor {
   const StepStats& last_step() const { return m_last_step; }
   const KvCache& kv_cache() const { return m_kv; }
   int threads() const { return m_pool.size(); }
+  const ThreadPool& pool() const { return m_pool; }
+  // Times every kernel call into `profile` from the next forward on (nullptr: stop); it must outlive them.
+  void set_profile(OpProfile* profile) { m_profile = profile; }
 
  private:
   const float* small_weight(const graph::Tensor& tensor);
@@ -61,6 +65,7 @@ class Executor {
   int64_t m_position = 0;
   std::map<std::string, std::vector<float>, std::less<>> m_small_weights;  // 1-D weights decoded to fp32
   StepStats m_last_step;
+  OpProfile* m_profile = nullptr;
   std::vector<std::vector<float>> m_spare;  // recycled activation buffers (take_spare / give_back)
 };
 

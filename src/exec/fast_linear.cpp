@@ -53,7 +53,8 @@ void gemv_rows(const model::TensorView& weight, const float* bias, const float* 
   const bool stored = weight.dtype != DType::NUMERICS;
   // Fused numerics rows need whole blocks (no padded last block): the dot reads exactly `in` values.
   const int64_t block =
-      stored ? 32 : static_cast<int64_t>(numerics::format_row(weight.numerics_format).block_elements);
+      stored ? dtype_info(weight.dtype).block_elements
+             : static_cast<int64_t>(numerics::format_row(weight.numerics_format).block_elements);
   const simd::FusedDot fused = stored            ? simd::fused_dot(kernels, weight.dtype)
                                : in % block == 0 ? simd::fused_dot_numerics(kernels, weight.numerics_format)
                                                  : nullptr;
@@ -178,6 +179,49 @@ IntegerDot integer_dot(const model::TensorView& weight, const float* x, int64_t 
 
 }  // namespace
 
+LinearPath decode_path(const model::TensorView& weight, const simd::SimdKernels& kernels,
+                       Activations activations) {
+  const int64_t in = weight.row_elements();
+  const bool stored = weight.dtype != DType::NUMERICS;
+  if (activations == Activations::kInt8Blocks && in % simd::kQ8Block == 0) {
+    const simd::Q8Target target =
+        stored ? simd::q8_target(weight.dtype) : simd::q8_target(weight.numerics_format);
+    if (simd::q8_dot(kernels, target.kind) && in % target.row_multiple == 0) return LinearPath::kIntegerDot;
+  }
+  if (stored && weight.dtype == DType::F32) return LinearPath::kFp32InPlace;
+  if (stored ? (weight.dtype == DType::BF16 || weight.dtype == DType::F16)
+             : kernels.exact_dots && (weight.numerics_format == numerics::Format::BF16 ||
+                                      weight.numerics_format == numerics::Format::FP16))
+    return LinearPath::kHalfDot;
+  const int64_t block =
+      stored ? dtype_info(weight.dtype).block_elements
+             : static_cast<int64_t>(numerics::format_row(weight.numerics_format).block_elements);
+  const simd::FusedDot fused = stored            ? simd::fused_dot(kernels, weight.dtype)
+                               : in % block == 0 ? simd::fused_dot_numerics(kernels, weight.numerics_format)
+                                                 : nullptr;
+  return fused ? LinearPath::kFusedDot : LinearPath::kDecodedRows;
+}
+
+const char* linear_path_name(LinearPath path) {
+  switch (path) {
+    case LinearPath::kIntegerDot:
+      return "integer dot (int8 activations)";
+    case LinearPath::kFusedDot:
+      return "fused fp32 dot";
+    case LinearPath::kFp32InPlace:
+      return "fp32 dot in place";
+    case LinearPath::kHalfDot:
+      return "fused bf16/f16 dot";
+    case LinearPath::kDecodedRows:
+      break;
+  }
+  return "SLOW: decoded to fp32 row by row (no fast kernel for this type at this SIMD level)";
+}
+
+bool is_lm_head(const model::TensorView& weight) {
+  return weight.name == "output.weight" || weight.name == "token_embd.weight";
+}
+
 // Read on every call (tests switch it; a few hundred ns next to a GEMV).
 Activations default_activations() {
   const char* env = std::getenv("XPUSIM_EXACT_LINEAR");
@@ -208,9 +252,8 @@ void linear_fast(const model::TensorView& weight, const float* bias, const float
 void run_linear(const KernelArgs& args) {
   const model::TensorView& weight = *args.in[1]->weight;
   const float* bias = args.in.size() > 2 ? args.in[2]->weight_f32 : nullptr;
-  const bool lm_head = weight.name == "output.weight" || weight.name == "token_embd.weight";
   linear_fast(weight, bias, args.in[0]->f32, args.in[0]->tensor->shape[0], args.out.f32, args.pool,
-              simd::simd_kernels(), lm_head ? Activations::kFp32 : default_activations());
+              simd::simd_kernels(), is_lm_head(weight) ? Activations::kFp32 : default_activations());
 }
 
 }  // namespace xpusim::exec

@@ -37,6 +37,15 @@ enum class Activations : uint8_t { kInt8Blocks, kFp32 };
 // kInt8Blocks, or kFp32 while the environment has XPUSIM_EXACT_LINEAR=1 (read at each call).
 Activations default_activations();
 
+// The kernel the GEMV (decode) uses for `weight` at `kernels` with `activations` (for load-time reports:
+// `xpusim bench --verbose`). kDecodedRows is the slow fallback: the row decoded to fp32 one at a time.
+enum class LinearPath : uint8_t { kIntegerDot, kFusedDot, kFp32InPlace, kHalfDot, kDecodedRows };
+LinearPath decode_path(const model::TensorView& weight, const simd::SimdKernels& kernels,
+                       Activations activations);
+const char* linear_path_name(LinearPath path);
+// Whether the executor's LINEAR keeps fp32 activations for this weight (the LM head: run_linear).
+bool is_lm_head(const model::TensorView& weight);
+
 // `kernels`: the SIMD level (simd::simd_kernels() in the executor; tests pass each level).
 void linear_fast(const model::TensorView& weight, const float* bias, const float* x, int64_t n, float* y,
                  ThreadPool& pool, const simd::SimdKernels& kernels,

@@ -24,6 +24,16 @@ void cpu_relax() {
 
 uint64_t generation_of(uint64_t claim) { return claim >> 32; }
 
+// A wait shorter than this is never a stall (a chunk of a normal job can take that long).
+constexpr int64_t kStallMicros = 200;
+constexpr std::chrono::nanoseconds kMinBackoff = std::chrono::milliseconds(10);
+constexpr std::chrono::nanoseconds kMaxBackoff = std::chrono::seconds(1);
+
+int64_t nanoseconds_between(std::chrono::steady_clock::time_point a,
+                            std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count();
+}
+
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) {
@@ -88,6 +98,20 @@ void ThreadPool::worker_loop() {
   }
 }
 
+void ThreadPool::note_wait(int64_t own_ns, int64_t wait_ns) {
+  const auto now = std::chrono::steady_clock::now();
+  if (wait_ns > 2 * own_ns && wait_ns > kStallMicros * 1000) {
+    ++m_stalls;
+    m_backoff = std::clamp(2 * m_backoff, kMinBackoff, kMaxBackoff);
+    m_inline_until = now + m_backoff;
+    m_last_change = now;
+  } else if (m_backoff.count() > 0 && now - m_last_change > 4 * m_backoff) {
+    // Clean for four windows since the last stall (or the last halving): contention has likely eased.
+    m_backoff = m_backoff / 2 < kMinBackoff ? std::chrono::nanoseconds(0) : m_backoff / 2;
+    m_last_change = now;
+  }
+}
+
 void ThreadPool::parallel_for(int64_t n, int64_t min_per_thread,
                               const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
@@ -99,6 +123,12 @@ void ThreadPool::parallel_for(int64_t n, int64_t min_per_thread,
   }
   const int64_t size = (n + chunks - 1) / chunks;
   const int64_t real_chunks = (n + size - 1) / size;
+  const auto start = std::chrono::steady_clock::now();
+  if (start < m_inline_until) {  // after a stall: the same ranges, all on this thread
+    ++m_inline_jobs;
+    for (int64_t begin = 0; begin < n; begin += size) fn(begin, std::min(n, begin + size));
+    return;
+  }
   uint64_t generation;
   {
     // Under the mutex so a worker between its predicate check and its wait cannot miss the new job.
@@ -114,14 +144,19 @@ void ThreadPool::parallel_for(int64_t n, int64_t min_per_thread,
   }
   m_wake.notify_all();
   run_chunks(generation);
+  const auto own_done = std::chrono::steady_clock::now();
   // Only chunks other threads claimed and are still running are waited for.
+  bool waited = false;
   for (int spin = 0; m_finished.load(std::memory_order_acquire) < real_chunks; ++spin) {
+    waited = true;
     if (spin < kSpinIterations) {
       cpu_relax();
     } else {
       std::this_thread::yield();
     }
   }
+  note_wait(nanoseconds_between(start, own_done),
+            waited ? nanoseconds_between(own_done, std::chrono::steady_clock::now()) : 0);
   std::lock_guard lock(m_mutex);
   if (m_error) std::rethrow_exception(m_error);
 }

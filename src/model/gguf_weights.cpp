@@ -1,6 +1,10 @@
 #include <fmt/ranges.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 
 #include "core/error.h"
@@ -24,6 +28,16 @@ BlockName split_block_name(std::string_view name) {
   auto [end, error] = std::from_chars(name.data(), name.data() + name.size(), layer);
   if (error != std::errc() || end == name.data() + name.size() || *end != '.') return {};
   return {layer, name.substr(static_cast<size_t>(end - name.data()) + 1)};
+}
+
+// The whole pages of `bytes` in a read-only private file mapping leave this process's resident set (the page
+// cache keeps them; a later read faults them back in from the file). For tensors the loader copied (rows
+// re-ordered, values adjusted): the copy replaces the mapped pages instead of doubling them.
+void release_mapped_pages(const std::byte* data, size_t bytes) {
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + page - 1) & ~(page - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(page - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 class GgufMapper {
@@ -91,6 +105,12 @@ class GgufMapper {
     }
     m_origin[view.name] = view.name;
     m_weights.add_owned(view.name, DType::F32, view.shape, std::move(bytes));
+    release_copied(view);
+  }
+
+  // Only for files opened by mmap (owner() set); parsed in-memory bytes are left alone.
+  void release_copied(const TensorView& view) {
+    if (m_file.owner()) release_mapped_pages(view.data, view.bytes);
   }
 
   // llama.cpp's converter interleaves the two halves of every q/k head (HF row i and i + d/2 become rows 2i
@@ -117,6 +137,7 @@ class GgufMapper {
     }
     m_origin[view.name] = view.name;
     m_weights.add_owned(view.name, view.dtype, view.shape, std::move(bytes));
+    release_copied(view);
   }
 
   // GPT-2 attn_qkv: rows [q | k | v] -> three zero-copy row ranges.

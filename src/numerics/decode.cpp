@@ -85,6 +85,8 @@ constexpr std::array<DecoderRow, static_cast<size_t>(DType::COUNT)> kBlockDecode
     {DType::Q4_K, ggml::decode_q4_k_blocks},
     {DType::Q5_K, ggml::decode_q5_k_blocks},
     {DType::Q6_K, ggml::decode_q6_k_blocks},
+    {DType::IQ4_NL, ggml::decode_iq4_nl_blocks},
+    {DType::IQ4_XS, ggml::decode_iq4_xs_blocks},
     {DType::F8_E8M0, decode_e8m0_blocks},
     {DType::F8_E4M3FNUZ, decode_e4m3fnuz_blocks},
     {DType::F8_E5M2FNUZ, decode_e5m2fnuz_blocks},

@@ -169,4 +169,35 @@ void decode_q6_k_blocks(const uint8_t* src, float* dst, size_t block_count) {
   }
 }
 
+// IQ4_NL: d @0, qs[16] @2 (dequantize_row_iq4_nl).
+void decode_iq4_nl_blocks(const uint8_t* src, float* dst, size_t block_count) {
+  for (size_t b = 0; b < block_count; ++b, src += 18, dst += kQK) {
+    const float d = load_f16(src);
+    const uint8_t* qs = src + 2;
+    for (size_t j = 0; j < kQK / 2; ++j) {
+      dst[j] = d * static_cast<float>(kIq4NlValues[qs[j] & 0xF]);
+      dst[j + kQK / 2] = d * static_cast<float>(kIq4NlValues[qs[j] >> 4]);
+    }
+  }
+}
+
+// IQ4_XS: d @0, scales_h @2, scales_l[4] @4, qs[128] @8 (dequantize_row_iq4_xs).
+void decode_iq4_xs_blocks(const uint8_t* src, float* dst, size_t block_count) {
+  for (size_t b = 0; b < block_count; ++b, src += 136) {
+    const float d = load_f16(src);
+    uint16_t scales_h;
+    std::memcpy(&scales_h, src + 2, 2);
+    const uint8_t* scales_l = src + 4;
+    const uint8_t* qs = src + 8;
+    for (int ib = 0; ib < 8; ++ib, qs += 16, dst += kQK) {
+      const int ls = ((scales_l[ib / 2] >> 4 * (ib % 2)) & 0xF) | (((scales_h >> 2 * ib) & 3) << 4);
+      const float dl = d * static_cast<float>(ls - 32);
+      for (size_t j = 0; j < kQK / 2; ++j) {
+        dst[j] = dl * static_cast<float>(kIq4NlValues[qs[j] & 0xF]);
+        dst[j + kQK / 2] = dl * static_cast<float>(kIq4NlValues[qs[j] >> 4]);
+      }
+    }
+  }
+}
+
 }  // namespace xpusim::numerics::ggml

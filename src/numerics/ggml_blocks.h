@@ -24,6 +24,13 @@ void decode_q8_0_blocks(const uint8_t* src, float* dst, size_t block_count);
 void decode_q4_k_blocks(const uint8_t* src, float* dst, size_t block_count);
 void decode_q5_k_blocks(const uint8_t* src, float* dst, size_t block_count);
 void decode_q6_k_blocks(const uint8_t* src, float* dst, size_t block_count);
+// IQ4_NL (32 values, 18 bytes: fp16 d, 16 nibble bytes in Q4_0's order) and IQ4_XS (256 values, 136 bytes:
+// fp16 d, u16 scales_h, scales_l[4], 128 nibble bytes; 6-bit sub-block scale ls, value d (ls - 32) x): the
+// nibble indexes kIq4NlValues, a non-uniform 4-bit grid.
+inline constexpr int8_t kIq4NlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                            1,    13,   25,  38,  53,  69,  89,  113};
+void decode_iq4_nl_blocks(const uint8_t* src, float* dst, size_t block_count);
+void decode_iq4_xs_blocks(const uint8_t* src, float* dst, size_t block_count);
 
 // Reference quantizers (quantize_row_*_ref): `src` holds block_count * 32 values. NaN/Inf inputs: see
 // the rule in ggml_blocks.cpp (a block containing a non-finite value encodes as all zeros with d = NaN

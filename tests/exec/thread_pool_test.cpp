@@ -1,6 +1,8 @@
 // The persistent pool: ranges cover [0, n) exactly once, many back-to-back jobs (the decode pattern: hundreds
 // of short jobs microseconds apart, workers spinning between them) all complete, exceptions from any range
-// reach the caller, and jobs after a long idle gap (workers asleep on the condition variable) still run.
+// reach the caller, and jobs after a long idle gap (workers asleep on the condition variable) still run. A
+// worker that stalls a job (as one the OS deschedules on shared cores) switches the pool to running jobs on
+// the caller for a while, with the same ranges.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -44,6 +46,43 @@ TEST(ThreadPool, JobsAfterWorkersSleep) {
     pool.parallel_for(2, 1, [&](int64_t, int64_t) { ranges.fetch_add(1); });
   }
   EXPECT_EQ(ranges.load(), 6);
+}
+
+TEST(ThreadPool, AStalledWorkerSwitchesToInlineJobs) {
+  using namespace std::chrono;
+  ThreadPool pool(2);
+  const auto caller = std::this_thread::get_id();
+  // Ranges on a worker sleep 20 ms (a descheduled thread); the caller's take ~100 us each, long enough for a
+  // woken worker to claim one.
+  const auto job = [&](int64_t, int64_t) {
+    if (std::this_thread::get_id() != caller) {
+      std::this_thread::sleep_for(milliseconds(20));
+    } else {
+      const auto until = steady_clock::now() + microseconds(100);
+      while (steady_clock::now() < until) {
+      }
+    }
+  };
+  steady_clock::time_point stalled_at;
+  for (int attempt = 0; attempt < 50 && pool.stalls() == 0; ++attempt) {
+    pool.parallel_for(8, 1, job);
+    stalled_at = steady_clock::now();
+  }
+  ASSERT_GT(pool.stalls(), 0) << "no worker ever took a range";
+  std::vector<int> covered(8, 0);
+  const int64_t inline_before = pool.inline_jobs();
+  const bool within_window = steady_clock::now() - stalled_at < milliseconds(5);  // the window is >= 10 ms
+  pool.parallel_for(8, 1, [&](int64_t begin, int64_t end) {
+    if (within_window) {
+      EXPECT_EQ(std::this_thread::get_id(), caller);
+    }
+    EXPECT_EQ(end - begin, 1);  // the ranges of a parallel job
+    for (int64_t i = begin; i < end; ++i) ++covered[static_cast<size_t>(i)];
+  });
+  for (int c : covered) EXPECT_EQ(c, 1);
+  if (within_window) {
+    EXPECT_EQ(pool.inline_jobs(), inline_before + 1);
+  }
 }
 
 TEST(ThreadPool, ExceptionsReachTheCaller) {

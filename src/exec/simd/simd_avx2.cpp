@@ -5,7 +5,9 @@
 // dot_f32; numerics formats likewise.
 #include <cstring>
 
+#include "exec/simd/kquant_common.h"
 #include "exec/simd/simd_kernels.h"
+#include "numerics/ggml_blocks.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -132,6 +134,217 @@ XPUSIM_AVX2 float q8_dot_q8_0(const uint8_t* row, const Q8Activations& x, float)
   return reduce(acc);
 }
 
+// GGUF K-quants (kquant_common.h), one 32-value activation block per step.
+// Q4_K / Q5_K: codes 0..31 as unsigned bytes, per sub-block d sc d_x sum(code q) - dmin m (d_x sum q).
+template <bool kFifthBit>
+XPUSIM_AVX2 float q8_dot_k_min(const uint8_t* row, const Q8Activations& x, float) {
+  constexpr int64_t kBytes = kFifthBit ? kquant::kQ5KBytes : kquant::kQ4KBytes;
+  constexpr int64_t kNibbles = kFifthBit ? 48 : 16;
+  __m256 acc = _mm256_setzero_ps();
+  float min_total = 0.0f;
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  for (int64_t s = 0; s < x.blocks / 8; ++s, row += kBytes) {
+    uint8_t unpacked[16];
+    kquant::unpack_scales_mins(row + 4, unpacked);
+    const float d = half_at(row), dmin = half_at(row + 2);
+    const __m256i high_bits =
+        kFifthBit ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 16)) : _mm256_setzero_si256();
+    for (int64_t j = 0; j < 8; ++j) {
+      const int64_t b = 8 * s + j;
+      const __m256i bytes =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + kNibbles + 32 * (j / 2)));
+      __m256i codes = _mm256_and_si256(j % 2 == 0 ? bytes : _mm256_srli_epi16(bytes, 4), low4);
+      if constexpr (kFifthBit) {
+        const __m256i bit = _mm256_set1_epi8(static_cast<char>(1 << j));
+        const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(high_bits, bit), bit);
+        codes = _mm256_or_si256(codes, _mm256_and_si256(set, _mm256_set1_epi8(0x10)));
+      }
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + 32 * b));
+      acc = _mm256_fmadd_ps(
+          _mm256_cvtepi32_ps(sum_products(codes, q)),
+          _mm256_set1_ps(d * static_cast<float>(unpacked[j]) * x.scale[static_cast<size_t>(b)]), acc);
+      min_total += dmin * static_cast<float>(unpacked[8 + j]) * x.sum[static_cast<size_t>(b)];
+    }
+  }
+  return reduce(acc) - min_total;
+}
+
+// Q6_K: (code - 32) q as code q + 32 (-q) in int16 pairs (|pair| <= 2 x 63 x 127), weighted by the two
+// 16-value scales of the block in vpmaddwd, then d d_x in fp32.
+XPUSIM_AVX2 float q8_dot_q6_k(const uint8_t* row, const Q8Activations& x, float) {
+  __m256 acc = _mm256_setzero_ps();
+  const __m256i low4 = _mm256_set1_epi8(0x0F), bits45 = _mm256_set1_epi8(0x30);
+  for (int64_t s = 0; s < x.blocks / 8; ++s, row += kquant::kQ6KBytes) {
+    const float d = half_at(row + 208);
+    const auto* scales = reinterpret_cast<const int8_t*>(row + 192);
+    for (int64_t j = 0; j < 8; ++j) {
+      const int64_t b = 8 * s + j, half = j / 4, quarter = j % 4;
+      const __m256i ql =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 64 * half + 32 * (quarter % 2)));
+      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 128 + 32 * half));
+      const __m256i low = _mm256_and_si256(quarter < 2 ? ql : _mm256_srli_epi16(ql, 4), low4);
+      // qh bits 2 quarter, 2 quarter + 1 into bits 4-5 (a 16-bit shift: the neighbour's bits are masked off).
+      const int shift = 2 * static_cast<int>(quarter) - 4;
+      const __m256i moved = shift < 0 ? _mm256_sll_epi16(qh, _mm_cvtsi32_si128(-shift))
+                                      : _mm256_srl_epi16(qh, _mm_cvtsi32_si128(shift));
+      const __m256i codes = _mm256_or_si256(low, _mm256_and_si256(moved, bits45));
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + 32 * b));
+      const __m256i pairs = _mm256_add_epi16(
+          _mm256_maddubs_epi16(codes, q),
+          _mm256_maddubs_epi16(_mm256_set1_epi8(32), _mm256_sub_epi8(_mm256_setzero_si256(), q)));
+      const __m256i weights =
+          _mm256_set_m128i(_mm_set1_epi16(scales[2 * j + 1]), _mm_set1_epi16(scales[2 * j]));
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, weights)),
+                            _mm256_set1_ps(d * x.scale[static_cast<size_t>(b)]), acc);
+    }
+  }
+  return reduce(acc);
+}
+
+// Q5_0 / Q5_1: the 32 codes as bytes (nibbles32 gives elements 0..15, then 16..31; bit j of qh spread to
+// byte j by a shuffle, an OR with all bits but bit j % 8 and a compare with all ones, as ggml does).
+XPUSIM_AVX2 inline __m256i fifth_bits(const uint8_t* qh) {
+  uint32_t bits;
+  std::memcpy(&bits, qh, 4);
+  const __m256i spread = _mm256_shuffle_epi8(
+      _mm256_set1_epi32(static_cast<int>(bits)),
+      _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0x0000000000000000));
+  const __m256i others = _mm256_or_si256(spread, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+  return _mm256_and_si256(_mm256_cmpeq_epi8(others, _mm256_set1_epi64x(-1)), _mm256_set1_epi8(0x10));
+}
+
+template <bool kQ5_1>
+XPUSIM_AVX2 float q8_dot_q5(const uint8_t* row, const Q8Activations& x, float) {
+  constexpr int64_t kBytes = kQ5_1 ? 24 : 22, kHead = kQ5_1 ? 4 : 2;
+  __m256 acc = _mm256_setzero_ps();
+  float offsets = 0.0f;
+  for (int64_t b = 0; b < x.blocks; ++b, row += kBytes) {
+    const __m256i codes = _mm256_or_si256(nibbles32(row + kHead + 4), fifth_bits(row + kHead));
+    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + 32 * b));
+    const float d = half_at(row);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum_products(codes, q)),
+                          _mm256_set1_ps(d * x.scale[static_cast<size_t>(b)]), acc);
+    offsets += (kQ5_1 ? half_at(row + 2) : -16.0f * d) * x.sum[static_cast<size_t>(b)];
+  }
+  return reduce(acc) + offsets;
+}
+
+// IQ4_NL / IQ4_XS: the grid values looked up with vpshufb (signed, |v| <= 127), dotted as q8_0 is (|w| x
+// sign(q, w)).
+XPUSIM_AVX2 inline __m256i iq4_sums(const uint8_t* nibbles, const int8_t* q) {
+  const __m256i grid = _mm256_broadcastsi128_si256(
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(numerics::ggml::kIq4NlValues)));
+  const __m256i w = _mm256_shuffle_epi8(grid, nibbles32(nibbles));
+  const __m256i activations = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+  return sum_products(_mm256_abs_epi8(w), _mm256_sign_epi8(activations, w));
+}
+XPUSIM_AVX2 float q8_dot_iq4_nl(const uint8_t* row, const Q8Activations& x, float) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < x.blocks; ++b, row += 18) {
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iq4_sums(row + 2, x.q.data() + 32 * b)),
+                          _mm256_set1_ps(half_at(row) * x.scale[static_cast<size_t>(b)]), acc);
+  }
+  return reduce(acc);
+}
+XPUSIM_AVX2 float q8_dot_iq4_xs(const uint8_t* row, const Q8Activations& x, float) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t s = 0; s < x.blocks / 8; ++s, row += kquant::kIq4XsBytes) {
+    const float d = half_at(row);
+    for (int ib = 0; ib < 8; ++ib) {
+      const int64_t b = 8 * s + ib;
+      const float scale =
+          d * static_cast<float>(kquant::iq4_xs_scale(row, ib)) * x.scale[static_cast<size_t>(b)];
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iq4_sums(row + 8 + 16 * ib, x.q.data() + 32 * b)),
+                            _mm256_set1_ps(scale), acc);
+    }
+  }
+  return reduce(acc);
+}
+
+// Fused fp32 K-quant dots (the LM head keeps fp32 activations): per 32-value block the codes as bytes (the
+// integer kernels' unpacking), widened 8 at a time, value = factor * code - offset, FMA with x.
+XPUSIM_AVX2 inline __m256 fma_codes(__m256i codes, __m256 factor, __m256 offset, const float* x, __m256 acc) {
+  const __m128i halves[2] = {_mm256_castsi256_si128(codes), _mm256_extracti128_si256(codes, 1)};
+  for (int h = 0; h < 2; ++h) {
+    for (int part = 0; part < 2; ++part) {
+      const __m128i bytes = part == 0 ? halves[h] : _mm_srli_si128(halves[h], 8);
+      const __m256 values = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+      acc = _mm256_fmadd_ps(_mm256_fmsub_ps(values, factor, offset), _mm256_loadu_ps(x + 16 * h + 8 * part),
+                            acc);
+    }
+  }
+  return acc;
+}
+
+template <bool kFifthBit>
+XPUSIM_AVX2 float dot_k_min(const uint8_t* row, const float* x, int64_t blocks, float) {
+  constexpr int64_t kBytes = kFifthBit ? kquant::kQ5KBytes : kquant::kQ4KBytes;
+  constexpr int64_t kNibbles = kFifthBit ? 48 : 16;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  for (int64_t s = 0; s < blocks; ++s, row += kBytes, x += 256) {
+    uint8_t unpacked[16];
+    kquant::unpack_scales_mins(row + 4, unpacked);
+    const float d = half_at(row), dmin = half_at(row + 2);
+    const __m256i high_bits =
+        kFifthBit ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 16)) : _mm256_setzero_si256();
+    for (int64_t j = 0; j < 8; ++j) {
+      const __m256i bytes =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + kNibbles + 32 * (j / 2)));
+      __m256i codes = _mm256_and_si256(j % 2 == 0 ? bytes : _mm256_srli_epi16(bytes, 4), low4);
+      if constexpr (kFifthBit) {
+        const __m256i bit = _mm256_set1_epi8(static_cast<char>(1 << j));
+        const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(high_bits, bit), bit);
+        codes = _mm256_or_si256(codes, _mm256_and_si256(set, _mm256_set1_epi8(0x10)));
+      }
+      const __m256 factor = _mm256_set1_ps(d * static_cast<float>(unpacked[j]));
+      const __m256 offset = _mm256_set1_ps(dmin * static_cast<float>(unpacked[8 + j]));
+      if (j % 2 == 0) {
+        acc0 = fma_codes(codes, factor, offset, x + 32 * j, acc0);
+      } else {
+        acc1 = fma_codes(codes, factor, offset, x + 32 * j, acc1);
+      }
+    }
+  }
+  return reduce(_mm256_add_ps(acc0, acc1));
+}
+
+XPUSIM_AVX2 float dot_q6_k(const uint8_t* row, const float* x, int64_t blocks, float) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  const __m256i low4 = _mm256_set1_epi8(0x0F), bits45 = _mm256_set1_epi8(0x30);
+  for (int64_t s = 0; s < blocks; ++s, row += kquant::kQ6KBytes, x += 256) {
+    const float d = half_at(row + 208);
+    const auto* scales = reinterpret_cast<const int8_t*>(row + 192);
+    for (int64_t j = 0; j < 8; ++j) {
+      const int64_t half = j / 4, quarter = j % 4;
+      const __m256i ql =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 64 * half + 32 * (quarter % 2)));
+      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 128 + 32 * half));
+      const __m256i low = _mm256_and_si256(quarter < 2 ? ql : _mm256_srli_epi16(ql, 4), low4);
+      const int shift = 2 * static_cast<int>(quarter) - 4;
+      const __m256i moved = shift < 0 ? _mm256_sll_epi16(qh, _mm_cvtsi32_si128(-shift))
+                                      : _mm256_srl_epi16(qh, _mm_cvtsi32_si128(shift));
+      const __m256i codes = _mm256_or_si256(low, _mm256_and_si256(moved, bits45));
+      // value = d sc (code - 32): factor d sc, offset 32 d sc; the two 16-value halves have their own sc.
+      for (int h = 0; h < 2; ++h) {
+        const float factor = d * static_cast<float>(scales[2 * j + h]);
+        const __m128i bytes = h == 0 ? _mm256_castsi256_si128(codes) : _mm256_extracti128_si256(codes, 1);
+        for (int part = 0; part < 2; ++part) {
+          const __m256 values =
+              _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(part == 0 ? bytes : _mm_srli_si128(bytes, 8)));
+          const __m256 w = _mm256_fmsub_ps(values, _mm256_set1_ps(factor), _mm256_set1_ps(32.0f * factor));
+          if (part == 0) {
+            acc0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + 32 * j + 16 * h), acc0);
+          } else {
+            acc1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + 32 * j + 16 * h + 8), acc1);
+          }
+        }
+      }
+    }
+  }
+  return reduce(_mm256_add_ps(acc0, acc1));
+}
+
 XPUSIM_AVX2 float fma_burst(int64_t iterations) {
   __m256 acc[kFmaBurstChains];
   const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
@@ -223,8 +436,13 @@ constexpr SimdKernels kAvx2 = {.name = "avx2",
                                .dot_q4_0 = nullptr,
                                .dot_q4_1 = nullptr,
                                .dot_q8_0 = nullptr,
+                               .dot_q4_k = dot_k_min<false>,
+                               .dot_q5_k = dot_k_min<true>,
+                               .dot_q6_k = dot_q6_k,
                                .numerics_dot = no_numerics_dot,
-                               .q8_dots = {q8_dot_q4_0, q8_dot_q4_1, q8_dot_q8_0, nullptr, nullptr, nullptr},
+                               .q8_dots = {q8_dot_q4_0, q8_dot_q4_1, q8_dot_q8_0, nullptr, nullptr, nullptr,
+                                           q8_dot_k_min<false>, q8_dot_k_min<true>, q8_dot_q6_k,
+                                           q8_dot_q5<false>, q8_dot_q5<true>, q8_dot_iq4_nl, q8_dot_iq4_xs},
                                .q8_dot_rows = {},
                                .quantize_q8 = simd::quantize_q8,
                                .dot_bf16 = dot_bf16,

@@ -46,6 +46,12 @@ FusedDot fused_dot(const SimdKernels& kernels, DType dtype) {
       return kernels.dot_q4_1;
     case DType::Q8_0:
       return kernels.dot_q8_0;
+    case DType::Q4_K:
+      return kernels.dot_q4_k;
+    case DType::Q5_K:
+      return kernels.dot_q5_k;
+    case DType::Q6_K:
+      return kernels.dot_q6_k;
     default:
       return nullptr;
   }

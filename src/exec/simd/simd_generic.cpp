@@ -5,6 +5,7 @@
 #include "exec/kernels.h"
 #include "exec/simd/simd_kernels.h"
 #include "numerics/decode.h"
+#include "numerics/ggml_blocks.h"
 #include "numerics/scalar_codecs.h"
 
 namespace xpusim::exec::simd {
@@ -156,6 +157,140 @@ float q8_dot_ue_4bit(const uint8_t* row, const Q8Activations& x, float) {
   return total;
 }
 
+// GGUF K-quants (layouts: kquant_common.h). The definition reads scales and codes element by element with
+// ggml's own get_scale_min_k4 rule, not the word shuffle the SIMD levels use, so the two are checked against
+// each other.
+constexpr int64_t kSuperBlock = 256;
+
+void scale_min_k4(int j, const uint8_t* packed, int& scale, int& min) {
+  if (j < 4) {
+    scale = packed[j] & 63;
+    min = packed[j + 4] & 63;
+  } else {
+    scale = (packed[j + 4] & 0xF) | ((packed[j - 4] >> 6) << 4);
+    min = (packed[j + 4] >> 4) | ((packed[j] >> 6) << 4);
+  }
+}
+
+// Code (0..31 / 0..15) of element l of 32-value sub-block j of a Q4_K / Q5_K super-block.
+int k4_code(const uint8_t* nibbles, int64_t j, int64_t l) {
+  return (nibbles[32 * (j / 2) + l] >> (4 * (j % 2))) & 0xF;
+}
+int k5_code(const uint8_t* block, int64_t j, int64_t l) {
+  return k4_code(block + 48, j, l) | (((block[16 + l] >> j) & 1) << 4);
+}
+// Code (0..63) of element e (< 256) of a Q6_K super-block.
+int k6_code(const uint8_t* block, int64_t e) {
+  const int64_t half = e / 128, quarter = (e % 128) / 32, l = e % 32;
+  const int low = (block[64 * half + 32 * (quarter % 2) + l] >> (4 * (quarter / 2))) & 0xF;
+  const int high = (block[128 + 32 * half + l] >> (2 * quarter)) & 3;
+  return low | (high << 4);
+}
+
+// Q4_K / Q5_K: per sub-block d sc d_x sum(code q) - dmin m (d_x sum q).
+template <int64_t kBytes, int (*kCode)(const uint8_t*, int64_t, int64_t)>
+float q8_dot_k_min(const uint8_t* row, const Q8Activations& x, float) {
+  float total = 0.0f;
+  for (int64_t s = 0; s < x.blocks / 8; ++s, row += kBytes) {
+    const float d = half_at(row), dmin = half_at(row + 2);
+    for (int64_t j = 0; j < 8; ++j) {
+      int scale = 0, min = 0;
+      scale_min_k4(static_cast<int>(j), row + 4, scale, min);
+      const int64_t b = 8 * s + j;
+      int sum = 0;
+      for (int64_t l = 0; l < kQK; ++l) sum += kCode(row, j, l) * q_at(x, b, l, Q8Order::kElements);
+      total += d * static_cast<float>(scale) * x.scale[static_cast<size_t>(b)] * static_cast<float>(sum) -
+               dmin * static_cast<float>(min) * x.sum[static_cast<size_t>(b)];
+    }
+  }
+  return total;
+}
+int q4_k_code(const uint8_t* block, int64_t j, int64_t l) { return k4_code(block + 16, j, l); }
+
+// Q6_K: per activation block d d_x (sc_a sum_a + sc_b sum_b) over its two 16-value halves, sums of
+// (code - 32) q.
+float q8_dot_q6_k(const uint8_t* row, const Q8Activations& x, float) {
+  float total = 0.0f;
+  for (int64_t s = 0; s < x.blocks / 8; ++s, row += 210) {
+    const float d = half_at(row + 208);
+    const auto* scales = reinterpret_cast<const int8_t*>(row + 192);
+    for (int64_t j = 0; j < 8; ++j) {
+      const int64_t b = 8 * s + j;
+      int weighted = 0;
+      for (int64_t half = 0; half < 2; ++half) {
+        int sum = 0;
+        for (int64_t l = 16 * half; l < 16 * half + 16; ++l)
+          sum += (k6_code(row, 32 * j + l) - 32) * q_at(x, b, l, Q8Order::kElements);
+        weighted += scales[2 * j + half] * sum;
+      }
+      total += d * x.scale[static_cast<size_t>(b)] * static_cast<float>(weighted);
+    }
+  }
+  return total;
+}
+
+// Q5_0 (22 bytes: fp16 d, u32 qh, 16 nibble bytes; value (code - 16) d) and Q5_1 (24 bytes: fp16 d, fp16 m,
+// qh, nibbles; value code d + m): code of element j = nibble j (ggml order) | bit j of qh << 4.
+template <bool kQ5_1>
+float q8_dot_q5(const uint8_t* row, const Q8Activations& x, float) {
+  constexpr int64_t kBytes = kQ5_1 ? 24 : 22, kHead = kQ5_1 ? 4 : 2;
+  float total = 0.0f;
+  for (int64_t b = 0; b < x.blocks; ++b, row += kBytes) {
+    uint32_t high_bits;
+    std::memcpy(&high_bits, row + kHead, 4);
+    int sum = 0;
+    for (int64_t j = 0; j < kQK; ++j) {
+      const int code = ggml_nibble(row + kHead + 4, j) | static_cast<int>(((high_bits >> j) & 1u) << 4);
+      sum += code * q_at(x, b, j, Q8Order::kElements);
+    }
+    const float d = half_at(row), offset = kQ5_1 ? half_at(row + 2) : -16.0f * d;
+    total += d * x.scale[static_cast<size_t>(b)] * static_cast<float>(sum) +
+             offset * x.sum[static_cast<size_t>(b)];
+  }
+  return total;
+}
+
+// IQ4_NL (18-byte blocks) / IQ4_XS (8 sub-blocks of 16 nibble bytes per 136 bytes): per 32 values
+// d (ls - 32) d_x sum(grid[nibble] q).
+int iq4_sum(const uint8_t* nibbles, const Q8Activations& x, int64_t b) {
+  int sum = 0;
+  for (int64_t j = 0; j < kQK; ++j)
+    sum += numerics::ggml::kIq4NlValues[ggml_nibble(nibbles, j)] * q_at(x, b, j, Q8Order::kElements);
+  return sum;
+}
+float q8_dot_iq4_nl(const uint8_t* row, const Q8Activations& x, float) {
+  float total = 0.0f;
+  for (int64_t b = 0; b < x.blocks; ++b, row += 18)
+    total += half_at(row) * x.scale[static_cast<size_t>(b)] * static_cast<float>(iq4_sum(row + 2, x, b));
+  return total;
+}
+float q8_dot_iq4_xs(const uint8_t* row, const Q8Activations& x, float) {
+  float total = 0.0f;
+  for (int64_t s = 0; s < x.blocks / 8; ++s, row += 136) {
+    uint16_t scales_h;
+    std::memcpy(&scales_h, row + 2, 2);
+    for (int64_t ib = 0; ib < 8; ++ib) {
+      const int ls = ((row[4 + ib / 2] >> 4 * (ib % 2)) & 0xF) | (((scales_h >> 2 * ib) & 3) << 4);
+      const int64_t b = 8 * s + ib;
+      total += half_at(row) * static_cast<float>(ls - 32) * x.scale[static_cast<size_t>(b)] *
+               static_cast<float>(iq4_sum(row + 8 + 16 * ib, x, b));
+    }
+  }
+  return total;
+}
+
+// fp32 K-quant dots: each super-block decoded by numerics' ggml decoder, then multiplied in element order.
+template <int64_t kBytes, void (*kDecode)(const uint8_t*, float*, size_t)>
+float dot_k(const uint8_t* row, const float* x, int64_t blocks, float) {
+  float values[kSuperBlock];
+  float total = 0.0f;
+  for (int64_t s = 0; s < blocks; ++s, row += kBytes, x += kSuperBlock) {
+    kDecode(row, values, 1);
+    for (int64_t i = 0; i < kSuperBlock; ++i) total += values[i] * x[i];
+  }
+  return total;
+}
+
 FusedDot numerics_dot(numerics::Format) { return nullptr; }
 
 float dot_bf16(const uint16_t* row, const float* x, int64_t n) {
@@ -219,8 +354,13 @@ constexpr SimdKernels kGeneric = {
     .dot_q4_0 = dot_q4_0,
     .dot_q4_1 = dot_q4_1,
     .dot_q8_0 = dot_q8_0,
+    .dot_q4_k = dot_k<144, numerics::ggml::decode_q4_k_blocks>,
+    .dot_q5_k = dot_k<176, numerics::ggml::decode_q5_k_blocks>,
+    .dot_q6_k = dot_k<210, numerics::ggml::decode_q6_k_blocks>,
     .numerics_dot = numerics_dot,
-    .q8_dots = {q8_dot_q4_0, q8_dot_q4_1, q8_dot_q8_0, q8_dot_mxfp4, q8_dot_nvfp4, q8_dot_ue_4bit},
+    .q8_dots = {q8_dot_q4_0, q8_dot_q4_1, q8_dot_q8_0, q8_dot_mxfp4, q8_dot_nvfp4, q8_dot_ue_4bit,
+                q8_dot_k_min<144, q4_k_code>, q8_dot_k_min<176, k5_code>, q8_dot_q6_k, q8_dot_q5<false>,
+                q8_dot_q5<true>, q8_dot_iq4_nl, q8_dot_iq4_xs},
     .q8_dot_rows = {},
     .quantize_q8 = simd::quantize_q8,
     .dot_bf16 = dot_bf16,

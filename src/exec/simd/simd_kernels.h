@@ -72,7 +72,29 @@ bool quantize_q8(const float* x, int64_t n, Q8Order order, Q8Activations& out);
 // Weight kinds with integer dots.
 // kUe4bit (ue-int4 / ue-fp4 / ue-if4) is the one kind whose integer dot also skips a weight rounding: the
 // format decodes to to_bf16(level x |scale|), the dot uses level x |scale| (<= 2^-9 relative per weight).
-enum class Q8Kind : uint8_t { kQ4_0, kQ4_1, kQ8_0, kMxfp4, kNvfp4, kUe4bit, kNone };
+// K-quants (kQ4_K, kQ5_K, kQ6_K: 256-value super-blocks = 8 activation blocks in element order) take the
+// same 32-blocks: a 32-element sub-block's (Q4_K / Q5_K) or two 16-element sub-blocks' (Q6_K) integer sums
+// times weight scale x activation scale in fp32, the min / offset terms from Q8Activations::sum (Q4_K, Q5_K)
+// or in int32 (Q6_K's -32).
+// kQ5_0 / kQ5_1 (GGUF 5-bit, element order): codes 0..31 with the fifth bit from the block's 32-bit qh.
+// kIq4Nl / kIq4Xs (element order): nibbles index ggml's non-uniform int8 grid (kIq4NlValues); IQ4_XS has a
+// 6-bit scale per 32 values.
+enum class Q8Kind : uint8_t {
+  kQ4_0,
+  kQ4_1,
+  kQ8_0,
+  kMxfp4,
+  kNvfp4,
+  kUe4bit,
+  kQ4_K,
+  kQ5_K,
+  kQ6_K,
+  kQ5_0,
+  kQ5_1,
+  kIq4Nl,
+  kIq4Xs,
+  kNone
+};
 // Dot of one weight row (x.blocks 32-value blocks of it) with x. tensor_factor: the per-tensor factor of
 // formats with a tensor scale (Q8Target), else 1.
 using Q8Dot = float (*)(const uint8_t* row, const Q8Activations& x, float tensor_factor);
@@ -90,6 +112,9 @@ struct SimdKernels {
   bool exact_dots;
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   FusedDot dot_q4_0, dot_q4_1, dot_q8_0;
+  // GGUF K-quant rows (`blocks` = 256-value super-blocks) with fp32 activations (the LM head, exact mode);
+  // nullptr: decode a row, then dot_f32. Exact (decode + dot_f32 bit for bit) where exact_dots.
+  FusedDot dot_q4_k, dot_q5_k, dot_q6_k;
   // The fused dot of numerics-packed rows of `format`, or nullptr; exact like the q dots where exact_dots.
   FusedDot (*numerics_dot)(numerics::Format format);
   // Integer dots by Q8Kind (nullptr: none at this level), and the activation quantizer they take (equal to

@@ -56,6 +56,20 @@ Q8Target q8_target(DType dtype) {
       return {Q8Kind::kQ4_1, Q8Order::kNibbleQuads};
     case DType::Q8_0:
       return {Q8Kind::kQ8_0, Q8Order::kElements};
+    case DType::Q5_0:
+      return {Q8Kind::kQ5_0, Q8Order::kElements};
+    case DType::Q5_1:
+      return {Q8Kind::kQ5_1, Q8Order::kElements};
+    case DType::IQ4_NL:
+      return {Q8Kind::kIq4Nl, Q8Order::kElements};
+    case DType::IQ4_XS:
+      return {Q8Kind::kIq4Xs, Q8Order::kElements, 1.0f, 256};
+    case DType::Q4_K:
+      return {Q8Kind::kQ4_K, Q8Order::kElements, 1.0f, 256};
+    case DType::Q5_K:
+      return {Q8Kind::kQ5_K, Q8Order::kElements, 1.0f, 256};
+    case DType::Q6_K:
+      return {Q8Kind::kQ6_K, Q8Order::kElements, 1.0f, 256};
     default:
       return {};
   }
