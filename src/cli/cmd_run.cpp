@@ -183,11 +183,13 @@ void run_run(const RunOptions& options) {
     fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     return;
   }
-  // -q: stdout is the generated text alone (plus a final newline); the summary goes to stderr.
-  std::FILE* summary = options.quiet ? stderr : stdout;
-  if (options.quiet) fmt::print("\n");
-  std::fflush(stdout);
-  fmt::print(summary, "{}-- {} | {}\n", options.quiet ? "" : "\n\n", loaded.name,
+  // -q: stdout is the generated text alone (plus a final newline) and stderr stays empty: no summary.
+  if (options.quiet) {
+    fmt::print("\n");
+    return;
+  }
+  std::FILE* summary = stdout;
+  fmt::print(summary, "\n\n-- {} | {}\n", loaded.name,
              loaded.synthetic ? loaded.source + " weights (output is noise)" : "weights: " + loaded.source);
   fmt::print(summary,
              "-- prompt: {} tokens, {:.1f} tokens/s | decode: {} tokens, {:.1f} tokens/s | stop: {}\n",
