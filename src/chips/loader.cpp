@@ -114,21 +114,21 @@ ChipSpec finish_loading(toml::table table, const std::string& path) {
 
 }  // namespace
 
-std::vector<std::string> preset_dirs() {
+std::vector<std::string> data_dirs(const std::string& subdir) {
   std::vector<std::string> dirs;
   std::error_code error;
   if (const char* data_dir = std::getenv("XPUSIM_DATA_DIR"); data_dir != nullptr && *data_dir != '\0') {
-    const fs::path dir = fs::path(data_dir) / "chips";
+    const fs::path dir = fs::path(data_dir) / subdir;
     if (fs::is_directory(dir, error)) dirs.push_back(dir.string());
   }
-  const fs::path source_dir = fs::path(XPUSIM_SOURCE_DIR) / "chips";
+  const fs::path source_dir = fs::path(XPUSIM_SOURCE_DIR) / subdir;
   if (fs::is_directory(source_dir, error)) dirs.push_back(source_dir.string());
   return dirs;
 }
 
-std::vector<std::string> list_presets() {
+std::vector<std::string> list_toml_names(const std::vector<std::string>& dirs) {
   std::vector<std::string> names;
-  for (const std::string& dir : preset_dirs()) {
+  for (const std::string& dir : dirs) {
     std::error_code error;
     for (const auto& entry : fs::directory_iterator(dir, error))
       if (entry.path().extension() == ".toml") names.push_back(entry.path().stem().string());
@@ -137,6 +137,10 @@ std::vector<std::string> list_presets() {
   names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
 }
+
+std::vector<std::string> preset_dirs() { return data_dirs("chips"); }
+
+std::vector<std::string> list_presets() { return list_toml_names(preset_dirs()); }
 
 std::string find_chip_file(const std::string& name_or_path) {
   const bool is_path = name_or_path.find('/') != std::string::npos || name_or_path.ends_with(".toml");

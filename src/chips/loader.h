@@ -24,6 +24,10 @@ ChipSpec load_chip_from_string(std::string_view toml_text, const std::string& fi
 
 std::vector<std::string> preset_dirs();   // existing directories, in search order
 std::vector<std::string> list_presets();  // preset names found in preset_dirs(), sorted, unique
+// Data folders named `subdir` ("chips", "stacks"): $XPUSIM_DATA_DIR/<subdir>, then the source tree's.
+std::vector<std::string> data_dirs(const std::string& subdir);
+// Stems of the .toml files in `dirs`, sorted, unique.
+std::vector<std::string> list_toml_names(const std::vector<std::string>& dirs);
 std::string find_chip_file(const std::string& name_or_path);  // xpusim::Error listing presets when absent
 
 }  // namespace xpusim::chips

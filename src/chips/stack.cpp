@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <set>
 
+#include "chips/loader.h"
 #include "core/error.h"
 
 namespace xpusim::chips {
@@ -29,29 +30,9 @@ double number_in(const toml::table& table, const std::string& key, double low, d
 
 }  // namespace
 
-std::vector<std::string> stack_dirs() {
-  std::vector<std::string> dirs;
-  std::error_code error;
-  if (const char* data_dir = std::getenv("XPUSIM_DATA_DIR"); data_dir != nullptr && *data_dir != '\0') {
-    const fs::path dir = fs::path(data_dir) / "stacks";
-    if (fs::is_directory(dir, error)) dirs.push_back(dir.string());
-  }
-  const fs::path source_dir = fs::path(XPUSIM_SOURCE_DIR) / "stacks";
-  if (fs::is_directory(source_dir, error)) dirs.push_back(source_dir.string());
-  return dirs;
-}
+std::vector<std::string> stack_dirs() { return data_dirs("stacks"); }
 
-std::vector<std::string> list_stacks() {
-  std::vector<std::string> names;
-  for (const std::string& dir : stack_dirs()) {
-    std::error_code error;
-    for (const auto& entry : fs::directory_iterator(dir, error))
-      if (entry.path().extension() == ".toml") names.push_back(entry.path().stem().string());
-  }
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  return names;
-}
+std::vector<std::string> list_stacks() { return list_toml_names(stack_dirs()); }
 
 StackProfile load_stack(const std::string& name_or_path) {
   if (name_or_path.empty()) fail("stack: empty name");
