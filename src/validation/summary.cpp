@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "core/error.h"
+#include "report/svg.h"
 #include "report/table.h"
 
 namespace xpusim::validation {
@@ -211,28 +212,7 @@ std::string render_markdown(const ValidationRun& run) {
 
 namespace {
 
-std::string html_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string html_escape(const std::string& text) { return report::svg::escape(text); }
 
 }  // namespace
 
