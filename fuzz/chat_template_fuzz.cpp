@@ -38,7 +38,7 @@ std::vector<ChatMessage> split_messages(std::string_view text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::unique_ptr<xpusim::model::Tokenizer> tokenizer = xpusim::model::Tokenizer::from_hf_json(
-      XPUSIM_SOURCE_DIR "/tests/data/tokenizers/smollm2/tokenizer.json");
+      std::string(XPUSIM_SOURCE_DIR) + "/tests/data/tokenizers/smollm2/tokenizer.json");
   if (size == 0) return 0;
   constexpr ChatTemplateFamily kFamilies[] = {ChatTemplateFamily::CHATML, ChatTemplateFamily::SMOLLM2,
                                               ChatTemplateFamily::QWEN3, ChatTemplateFamily::LLAMA3,

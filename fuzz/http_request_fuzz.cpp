@@ -20,7 +20,7 @@ struct Fixture {
   xpusim::serving::RequestContext context;
 
   Fixture() {
-    const char* path = XPUSIM_SOURCE_DIR "/tests/data/tokenizers/smollm2/tokenizer.json";
+    const std::string path = std::string(XPUSIM_SOURCE_DIR) + "/tests/data/tokenizers/smollm2/tokenizer.json";
     chat_tokenizer = xpusim::model::Tokenizer::from_hf_json(path);
     const int64_t vocab = chat_tokenizer->vocab_size();
     codec = std::make_unique<xpusim::runtime::TextCodec>(xpusim::model::Tokenizer::from_hf_json(path), vocab);

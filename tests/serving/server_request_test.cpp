@@ -17,7 +17,7 @@ using xpusim::serving::parse_generation_request;
 class ServerRequestTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string path = XPUSIM_TEST_DATA "/tokenizers/smollm2/tokenizer.json";
+    const std::string path = std::string(XPUSIM_TEST_DATA) + "/tokenizers/smollm2/tokenizer.json";
     m_tokenizer = xpusim::model::Tokenizer::from_hf_json(path);
     m_codec = std::make_unique<xpusim::runtime::TextCodec>(xpusim::model::Tokenizer::from_hf_json(path),
                                                            m_tokenizer->vocab_size());
