@@ -87,11 +87,13 @@ TEST(ReferenceKernels, AttentionSpillsScoresToDram) {
   EXPECT_GE(r.engines[0].dram_read_bytes, scores);
 }
 
-RunResult run(const ChipConfig& chip, ProgramBuilder& b) {
+// The first instruction's record, copied: the RunResult holding it dies here.
+InstrRecord first_record(const ChipConfig& chip, ProgramBuilder& b) {
   b.halt();
   Simulator sim(chip, RunOptions{.functional = false, .record_trace = true});
   sim.load_program(0, b.finish());
-  return sim.run();
+  const RunResult r = sim.run();
+  return record_at(r, 0);
 }
 
 TEST(TimingMechanisms, IssueCyclesAndEpilogueFill) {
@@ -109,7 +111,7 @@ TEST(TimingMechanisms, IssueCyclesAndEpilogueFill) {
             .k = 128,
             .act = act ? kGelu : ActivationPreset{},
             .bias_en = bias});
-      const InstrRecord& mm = record_at(run(chip, b), 0);
+      const InstrRecord mm = first_record(chip, b);
       EXPECT_EQ(mm.busy_end - mm.start, 64 * 2 + chip.op_issue_cycles);
       EXPECT_EQ(mm.ready - mm.busy_end, chip.latency(LatencyClass::dot) +
                                             (bias ? chip.latency(LatencyClass::vec) : 0) +
@@ -123,7 +125,7 @@ TEST(TimingMechanisms, TransposeRate) {
     chip.transpose_elements_per_cycle = rate;
     ProgramBuilder b;
     b.vtrans({.a = at(0), .c = at(0x40000), .rows = 64, .cols = 256});
-    const InstrRecord& t = record_at(run(chip, b), 0);
+    const InstrRecord t = first_record(chip, b);
     EXPECT_EQ(t.busy_end - t.start, 256 * (64 / rate) + chip.op_issue_cycles) << rate;
   }
 }
@@ -133,7 +135,7 @@ TEST(TimingMechanisms, DmaEfficiencyOnTheBoard) {
   const ChipConfig chip = load_chip(kReferenceBoardChip);
   ProgramBuilder b;
   b.dma_load(at(0), at(0), 64, 4096);
-  const InstrRecord& load = record_at(run(chip, b), 0);
+  const InstrRecord load = first_record(chip, b);
   const double efficiency = 64.0 * 4096 / 32 / static_cast<double>(load.busy_end - load.start);
   EXPECT_NEAR(efficiency, 0.80, 0.005);
 }
