@@ -114,12 +114,12 @@ class CostModel {
 std::unique_ptr<CostModel> make_cost_model(const ChipSpec& chip, const model::ModelConfig& config,
                                            const std::string& precision);
 
-// Run parameters beyond the weight format. kv_dtype: a number format name for the KV cache ("bf16", "fp8-e4m3",
-// "int8", "fp32"; empty = the family default: fp32 on cpu like the host executor, bf16 elsewhere). stack: the
-// software stack (stack.h); an invalid (empty) profile adds nothing.
-// activations: "bf16" / "fp16" / "fp32" runs the matmuls at that precision, weights narrower than it being
-// dequantized first (weight-only quantization, W8A16 / W4A16); empty = the chip's natural choice for the
-// weight format (docs/chips.md, "Compute precision").
+// Run parameters beyond the weight format. kv_dtype: a number format name for the KV cache ("bf16",
+// "fp8-e4m3", "int8", "fp32"; empty = the family default: fp32 on cpu like the host executor, bf16
+// elsewhere). stack: the software stack (stack.h); an invalid (empty) profile adds nothing. activations:
+// "bf16" / "fp16" / "fp32" runs the matmuls at that precision, weights narrower than it being dequantized
+// first (weight-only quantization, W8A16 / W4A16); empty = the chip's natural choice for the weight format
+// (docs/chips.md, "Compute precision").
 struct CostOptions {
   std::string kv_dtype;
   std::string activations;

@@ -45,13 +45,13 @@ struct HostInfo {
   double dram_read_gbps = 0;  // best pass of the streaming read
   int bandwidth_threads = 0;
   int64_t bandwidth_buffer_bytes = 0;
-  double bandwidth_seconds = 0;  // wall time spent measuring
+  double bandwidth_seconds = 0;   // wall time spent measuring
   bool bandwidth_cached = false;  // taken from the per-machine cache (chips --detect measures again)
   int bandwidth_probes = 0;       // probes the median was taken over (0 when cached)
 };
 
-// Detected once per process (thread-safe); later calls return the cached result. The DRAM bandwidth comes from
-// a per-machine cache file when present (so two runs predict the same), else it is measured and cached.
+// Detected once per process (thread-safe); later calls return the cached result. The DRAM bandwidth comes
+// from a per-machine cache file when present (so two runs predict the same), else it is measured and cached.
 const HostInfo& detect_host();
 // Makes the next detect_host() measure the bandwidth again and rewrite the cache (`chips --detect`).
 void refresh_host_bandwidth();

@@ -21,9 +21,9 @@ struct BandwidthResult {
 // probe, not the median).
 BandwidthResult measure_read_bandwidth(int threads, int64_t llc_bytes, int64_t dram_bytes);
 
-// The same, cached per machine in <cache dir>/host-bandwidth.tsv ($XPUSIM_CACHE_DIR, else ~/.cache/xpusim) under
-// `machine_key` (CPU model, logical CPUs, DRAM size), so two runs on one machine predict the same; `refresh`
-// (chips --detect) measures again and rewrites the entry.
+// The same, cached per machine in <cache dir>/host-bandwidth.tsv ($XPUSIM_CACHE_DIR, else ~/.cache/xpusim)
+// under `machine_key` (CPU model, logical CPUs, DRAM size), so two runs on one machine predict the same;
+// `refresh` (chips --detect) measures again and rewrites the entry.
 BandwidthResult cached_read_bandwidth(int threads, int64_t llc_bytes, int64_t dram_bytes,
                                       const std::string& machine_key, bool refresh);
 

@@ -24,4 +24,4 @@ struct CommandRegistrar {
 #define XPUSIM_CONCAT_INNER(a, b) a##b
 #define XPUSIM_CONCAT(a, b) XPUSIM_CONCAT_INNER(a, b)
 #define XPUSIM_REGISTER_COMMAND(setup_fn) \
-  static ::xpusim::cli::CommandRegistrar XPUSIM_CONCAT(xpusim_command_, __LINE__){setup_fn}
+  static ::xpusim::cli::CommandRegistrar XPUSIM_CONCAT(xpusim_command_, __LINE__) { setup_fn }

@@ -23,8 +23,8 @@ struct ChipRunOptions {
   int threads = 0;
   bool timing_only = false;  // no values: the cost of prompt + max_tokens tokens only
   bool json = false;
-  bool csv = false;    // the per-op-type breakdown as CSV, nothing else on stdout
-  bool quiet = false;  // no progress bar or notes on stderr
+  bool csv = false;      // the per-op-type breakdown as CSV, nothing else on stdout
+  bool quiet = false;    // no progress bar or notes on stderr
   std::string kv_dtype;  // --kv-dtype: the KV-cache type the chip model assumes (empty: the family default)
 };
 

@@ -25,5 +25,4 @@ template <typename... Args>
 
 }  // namespace xpusim
 
-#define XPUSIM_ASSERT(cond) \
-  ((cond) ? (void)0 : ::xpusim::assert_failed(#cond, __FILE__, __LINE__))
+#define XPUSIM_ASSERT(cond) ((cond) ? (void)0 : ::xpusim::assert_failed(#cond, __FILE__, __LINE__))

@@ -22,18 +22,18 @@ enum class Activation : uint8_t { GELU_TANH, SILU, GELU_ERF, RELU };
 enum class RopeScaling : uint8_t { NONE, LLAMA3, LINEAR };
 
 struct RopeConfig {
-  bool enabled = true;            // false for GPT-2 (learned positions)
-  double theta = 10000.0;         // base for global layers
-  double theta_local = 0.0;       // base for sliding-window layers (Gemma 3), 0 = same as theta
+  bool enabled = true;       // false for GPT-2 (learned positions)
+  double theta = 10000.0;    // base for global layers
+  double theta_local = 0.0;  // base for sliding-window layers (Gemma 3), 0 = same as theta
   RopeScaling scaling = RopeScaling::NONE;
-  double factor = 1.0;            // llama3 / linear
-  double low_freq_factor = 1.0;   // llama3
-  double high_freq_factor = 4.0;  // llama3
+  double factor = 1.0;                    // llama3 / linear
+  double low_freq_factor = 1.0;           // llama3
+  double high_freq_factor = 4.0;          // llama3
   int64_t original_max_positions = 8192;  // llama3
 };
 
 struct ModelConfig {
-  std::string name;               // preset or checkpoint name
+  std::string name;  // preset or checkpoint name
   Family family = Family::LLAMA;
   int64_t vocab_size = 0;
   int64_t hidden = 0;
@@ -41,26 +41,26 @@ struct ModelConfig {
   int64_t n_heads = 0;
   int64_t n_kv_heads = 0;
   int64_t head_dim = 0;
-  int64_t ffn_hidden = 0;         // dense MLP width
+  int64_t ffn_hidden = 0;  // dense MLP width
   int64_t max_positions = 0;
   double norm_eps = 1e-5;
   NormKind norm = NormKind::RMS_NORM;
   Activation activation = Activation::SILU;
-  bool gated_mlp = true;          // SwiGLU / GeGLU (false: GPT-2 fc -> act -> proj)
-  bool attn_bias = false;         // biases on q/k/v/o (GPT-2)
+  bool gated_mlp = true;   // SwiGLU / GeGLU (false: GPT-2 fc -> act -> proj)
+  bool attn_bias = false;  // biases on q/k/v/o (GPT-2)
   bool mlp_bias = false;
-  bool qk_norm = false;           // per-head norm of q and k before RoPE (Qwen3, Gemma 3)
+  bool qk_norm = false;  // per-head norm of q and k before RoPE (Qwen3, Gemma 3)
   bool tied_embeddings = true;
-  bool learned_positions = false; // GPT-2 wpe
-  double attn_scale = 0.0;        // multiplier on q.k; 0 = 1/sqrt(head_dim)
-  double embed_scale = 1.0;       // Gemma: sqrt(hidden), applied as bf16(sqrt(hidden))
-  double attn_softcap = 0.0;      // 0 = off
-  double final_softcap = 0.0;     // 0 = off
+  bool learned_positions = false;  // GPT-2 wpe
+  double attn_scale = 0.0;         // multiplier on q.k; 0 = 1/sqrt(head_dim)
+  double embed_scale = 1.0;        // Gemma: sqrt(hidden), applied as bf16(sqrt(hidden))
+  double attn_softcap = 0.0;       // 0 = off
+  double final_softcap = 0.0;      // 0 = off
   RopeConfig rope;
-  int64_t sliding_window = 0;     // 0 = none
+  int64_t sliding_window = 0;        // 0 = none
   std::vector<bool> layer_is_local;  // per layer: sliding-window layer (Gemma 3), empty = all global
   // MoE
-  int64_t n_experts = 0;          // 0 = dense
+  int64_t n_experts = 0;  // 0 = dense
   int64_t n_experts_used = 0;
   int64_t expert_ffn_hidden = 0;
   bool norm_topk_prob = true;
@@ -70,8 +70,8 @@ struct ModelConfig {
 
   bool is_moe() const { return n_experts > 0; }
   double effective_attn_scale() const;
-  int64_t param_count() const;        // exact, embedding stored once when tied
-  int64_t active_param_count() const; // per token (MoE: only used experts)
+  int64_t param_count() const;         // exact, embedding stored once when tied
+  int64_t active_param_count() const;  // per token (MoE: only used experts)
   int64_t kv_bytes_per_token(int bytes_per_element) const;
   // Throws xpusim::Error naming `origin` and the field when a value is missing or absurd.
   void validate(const std::string& origin) const;

@@ -40,8 +40,9 @@ std::optional<Preset> find_preset(const std::string& name);
 // All presets of the first preset directory, sorted by name.
 std::vector<Preset> list_presets();
 
-// The shapes of a model for timing only: a preset name, or a folder (or its config.json) holding a Hugging Face
-// config.json, weights or not. nullopt when `name_or_path` is neither; xpusim::Error when the config is bad.
+// The shapes of a model for timing only: a preset name, or a folder (or its config.json) holding a Hugging
+// Face config.json, weights or not. nullopt when `name_or_path` is neither; xpusim::Error when the config is
+// bad.
 std::optional<ModelConfig> find_timing_config(const std::string& name_or_path);
 // A folder with config.json but no *.safetensors (shapes only, nothing to run values with): its config, else
 // nullopt. Commands that time a model use it where a checkpoint would otherwise be loaded.

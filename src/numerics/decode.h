@@ -1,7 +1,7 @@
 // Decoding stored tensors (any DType that is_float) to fp32. Scalar types (F64 F32 F16 BF16 F8_E4M3
 // F8_E5M2 F8_E8M0 F8_E4M3FNUZ F8_E5M2FNUZ, packed F4 / F6: storage_decoders.h) and llama.cpp blocks
-// (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS; layouts in shared/reference/formats.md §11).
-// Owns: the fp32 view of every checkpoint storage type, bit-exact with llama.cpp's dequantize_row_* and
+// (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS; layouts in shared/reference/formats.md
+// §11). Owns: the fp32 view of every checkpoint storage type, bit-exact with llama.cpp's dequantize_row_* and
 // with IEEE/bf16 conversion. Non-goals: encoding to checkpoint types (see numerics/format_table.h for the
 // project's quantization formats), integer dtypes.
 // HOWTO add a storage type: add its DType row in core/dtype.h/.cpp, write a BlockDecoder (ggml ones live

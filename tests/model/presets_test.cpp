@@ -38,8 +38,8 @@ TEST(Presets, ParameterCountsMatchModelsMd) {
       {"gemma-2-2b", {2'614'355'200, 2'614'355'200}},
       // HF 2,506,172,416 + gemma3's q/k norms and post-attention/post-FFN norms (18 x (512 + 2 x 2048)).
       {"gemma-2b", {2'506'255'360, 2'506'255'360}},
-      // HF 6,050,882,784 + the gpt2 graph's position table (2048 x 4096), qkv and out biases and second LayerNorm
-      // (28 x (3 x 4096 + 4096 + 2 x 4096)) - GPT-J's lm_head bias (50,400).
+      // HF 6,050,882,784 + the gpt2 graph's position table (2048 x 4096), qkv and out biases and second
+      // LayerNorm (28 x (3 x 4096 + 4096 + 2 x 4096)) - GPT-J's lm_head bias (50,400).
       {"gpt-j-6b", {6'059'909'120, 6'059'909'120}},
   };
   std::vector<Preset> presets = list_presets();
@@ -76,7 +76,7 @@ class PresetFile : public ::testing::Test {
  protected:
   std::filesystem::path write(const std::string& name, const std::string& text) {
     std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                  ("xpusim_preset_test_" + name + "_" + std::to_string(::getpid()));
+                                 ("xpusim_preset_test_" + name + "_" + std::to_string(::getpid()));
     std::filesystem::create_directories(path);
     path /= name + ".toml";
     std::ofstream(path) << text;

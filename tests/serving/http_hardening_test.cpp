@@ -123,8 +123,8 @@ class HardenedServeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!fs::exists(model_file())) return;
-    s_server = start_server({"--api-key", kApiKey, "--allow-origin", "https://allowed.example",
-                             "--idle-timeout", "2"});
+    s_server = start_server(
+        {"--api-key", kApiKey, "--allow-origin", "https://allowed.example", "--idle-timeout", "2"});
   }
   static void TearDownTestSuite() { stop_server(s_server); }
   void SetUp() override {

@@ -67,10 +67,11 @@ double round_up(double value, double multiple);
 // The compute precision for weights stored in `format` on `chip` (docs/chips.md, "Compute precision").
 struct PrecisionChoice {
   Precision compute = Precision::BF16;
-  double weight_bits = 16;      // bits per weight element in the stored format (block scales included)
-  bool dequantize = false;      // weights are widened to `compute` by the vector units before the MACs
+  double weight_bits = 16;  // bits per weight element in the stored format (block scales included)
+  bool dequantize = false;  // weights are widened to `compute` by the vector units before the MACs
   // Integer / conversion instructions per weight to widen it: 1 for 8-bit integers (one int->float convert),
-  // 2 for fp8 (e4m3 -> f16 -> bf16: no direct convert before Blackwell), 2 for 4-bit formats (unpack + convert).
+  // 2 for fp8 (e4m3 -> f16 -> bf16: no direct convert before Blackwell), 2 for 4-bit formats (unpack +
+  // convert).
   double convert_ops_per_weight = 0;
   std::string format = "bf16";  // canonical format name
   std::string note;             // what was decided, for SystemPlan::notes
