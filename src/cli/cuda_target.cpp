@@ -19,14 +19,15 @@ bool cuda_target_built() { return true; }
 
 runtime::GenerateResult run_generate_cuda(const model::LoadedModel& loaded, const runtime::TextCodec& codec,
                                           std::vector<int32_t> prompt_ids,
-                                          const runtime::GenerateOptions& options, CudaRunInfo* info) {
+                                          const runtime::GenerateOptions& options, CudaRunInfo* info,
+                                          const std::function<void(std::string_view)>& on_text) {
   const int64_t context = static_cast<int64_t>(prompt_ids.size()) + options.max_tokens;
   cuda::CudaExecutor executor(loaded.config, loaded.weights, cuda::CudaOptions{context, true});
   if (info) {
     info->device = cuda::device_description();
     info->device_weight_bytes = executor.weight_bytes();
   }
-  return cuda::generate_cuda(executor, codec, std::move(prompt_ids), options);
+  return cuda::generate_cuda(executor, codec, std::move(prompt_ids), options, on_text);
 }
 
 CudaBenchFigures run_bench_cuda(const model::ModelConfig& config, const model::Weights& weights,
@@ -56,8 +57,8 @@ namespace {
 bool cuda_target_built() { return false; }
 
 runtime::GenerateResult run_generate_cuda(const model::LoadedModel&, const runtime::TextCodec&,
-                                          std::vector<int32_t>, const runtime::GenerateOptions&,
-                                          CudaRunInfo*) {
+                                          std::vector<int32_t>, const runtime::GenerateOptions&, CudaRunInfo*,
+                                          const std::function<void(std::string_view)>&) {
   no_cuda();
 }
 

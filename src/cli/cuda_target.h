@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,12 +27,14 @@ struct CudaRunInfo {
   size_t device_weight_bytes = 0;
 };
 
-// Generation on the GPU (greedy argmax on the device; other sampling through runtime::Sampler). The text is
-// returned whole in the result (no streaming). xpusim::Error without CUDA or without a usable device.
+// Generation on the GPU through the one generation loop (greedy argmax on the device; other sampling through
+// runtime::Sampler); text streams through `on_text` as on the host. xpusim::Error without CUDA or without a
+// usable device.
 runtime::GenerateResult run_generate_cuda(const model::LoadedModel& loaded, const runtime::TextCodec& codec,
                                           std::vector<int32_t> prompt_ids,
                                           const runtime::GenerateOptions& options,
-                                          CudaRunInfo* info = nullptr);
+                                          CudaRunInfo* info = nullptr,
+                                          const std::function<void(std::string_view)>& on_text = {});
 
 struct CudaBenchFigures {
   std::string device;

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "exec/executor.h"
 #include "numerics/format_table.h"
+#include "report/step_trace.h"
 #include "report/table.h"
 #include "runtime/generate.h"
 
@@ -37,11 +38,7 @@ struct StepTotals {
 }  // namespace
 
 void run_on_family_chip(const ChipRunOptions& options) {
-  if (options.json && options.csv) fail("give either --json or --csv, not both");
-  if (!options.prompt.empty() && !options.chat.empty()) fail("give either --prompt or --chat, not both");
-  if (options.prompt.empty() && options.chat.empty()) fail("give a --prompt TEXT or a --chat MESSAGE");
-  if (options.max_tokens < 1) fail("--max-tokens must be >= 1 (got {})", options.max_tokens);
-  options.sampling.validate();
+  options.check();
   const chips::ChipSpec chip = chips::load_chip(options.chip);
   model::LoadedModel loaded = load_model_for_simulation(options.model, options.timing_only);
   const std::unique_ptr<chips::CostModel> cost_model = make_target_cost_model(
@@ -49,9 +46,7 @@ void run_on_family_chip(const ChipRunOptions& options) {
   const chips::SystemPlan& plan = cost_model->plan();
 
   const runtime::TextCodec codec = runtime::TextCodec::for_model(loaded);
-  std::vector<int32_t> prompt =
-      options.chat.empty() ? codec.encode_prompt(options.prompt) : codec.encode_chat(options.chat);
-  if (prompt.empty()) fail("the prompt encodes to no tokens");
+  const std::vector<int32_t> prompt = options.encode(codec);
 
   // Values: the host executor on the weights as the chip stores them (the plan's weight format).
   runtime::GenerateResult result;
@@ -69,11 +64,7 @@ void run_on_family_chip(const ChipRunOptions& options) {
     exec::Executor executor(
         loaded.config, loaded.weights,
         exec::ExecOptions{options.threads, static_cast<int64_t>(prompt.size()) + options.max_tokens});
-    runtime::GenerateOptions generate_options;
-    generate_options.max_tokens = options.max_tokens;
-    generate_options.sampling = options.sampling;
-    generate_options.stop_strings = options.stops;
-    generate_options.stop_ids = codec.stop_ids(loaded.config);
+    const runtime::GenerateOptions generate_options = options.generate_options(codec, loaded.config);
     const bool streams = !options.json && !options.csv;
     const auto start = std::chrono::steady_clock::now();
     result = runtime::generate(executor, codec, prompt, generate_options, [&](std::string_view piece) {
@@ -92,8 +83,16 @@ void run_on_family_chip(const ChipRunOptions& options) {
   const auto prompt_len = static_cast<int64_t>(prompt.size());
   const auto generated = static_cast<int64_t>(result.output_ids.size());
   StepTotals prefill, decode;
-  prefill.add(cost_model->step({{{prompt_len, 0}}}), plan);
-  for (int64_t k = 1; k < generated; ++k) decode.add(cost_model->step({{{1, prompt_len + k - 1}}}), plan);
+  std::vector<std::string> level_names;
+  for (const chips::LevelInfo& level : plan.levels) level_names.push_back(level.name);
+  report::StepTrace trace(level_names);
+  for (int64_t k = 0; k < std::max<int64_t>(generated, 1); ++k) {
+    const chips::StepCost cost =
+        k == 0 ? cost_model->step({{{prompt_len, 0}}}) : cost_model->step({{{1, prompt_len + k - 1}}});
+    if (!options.trace_file.empty()) trace.add_step(cost, prefill.seconds + decode.seconds, k);
+    (k == 0 ? prefill : decode).add(cost, plan);
+  }
+  if (!options.trace_file.empty()) trace.write(options.trace_file);
   const double cost_wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - cost_start).count();
 
@@ -161,6 +160,7 @@ void run_on_family_chip(const ChipRunOptions& options) {
   else
     fmt::print("-- on this machine: host execution {:.2f} s ({:.1f} tokens/s), cost model {:.3f} s\n",
                host_wall, host_wall > 0 ? static_cast<double>(generated) / host_wall : 0.0, cost_wall);
+  if (!options.trace_file.empty()) fmt::print("-- trace: {} ({} ops)\n", options.trace_file, trace.slices());
   for (const std::string& note : plan.notes) fmt::print("-- note: {}\n", note);
 }
 

@@ -7,25 +7,15 @@
 // own MAC rounding (the host computes in fp32: the chip's bf16/fp8 accumulation is not replayed).
 #pragma once
 
-#include <cstdint>
 #include <string>
-#include <vector>
 
-#include "runtime/sampler.h"
+#include "cli/run_request.h"
 
 namespace xpusim::cli {
 
-struct ChipRunOptions {
-  std::string model, chip, precision, prompt, chat;
-  int64_t max_tokens = 128;
-  runtime::SamplingParams sampling;
-  std::vector<std::string> stops;
-  int threads = 0;
-  bool timing_only = false;  // no values: the cost of prompt + max_tokens tokens only
-  bool json = false;
-  bool csv = false;      // the per-op-type breakdown as CSV, nothing else on stdout
-  bool quiet = false;    // no progress bar or notes on stderr
-  std::string kv_dtype;  // --kv-dtype: the KV-cache type the chip model assumes (empty: the family default)
+struct ChipRunOptions : RunRequest {
+  std::string kv_dtype;    // --kv-dtype: the KV-cache type the chip model assumes (empty: the family default)
+  std::string trace_file;  // --trace: Chrome/Perfetto trace of every step's ops (report/step_trace.h)
 };
 
 void run_on_family_chip(const ChipRunOptions& options);

@@ -10,19 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "cli/run_request.h"
 #include "model/loader.h"
-#include "runtime/sampler.h"
 
 namespace xpusim::cli {
 
-struct EngineRunOptions {
-  std::string model, chip, precision, prompt, chat, trace_file, html_file;
-  int64_t max_tokens = 128;
-  runtime::SamplingParams sampling;
-  bool timing_only = false;
-  bool json = false;
-  bool csv = false;           // the per-op-type breakdown as CSV, nothing else on stdout
-  bool quiet = false;         // no progress bar or notes on stderr
+struct EngineRunOptions : RunRequest {
+  std::string trace_file, html_file;
   int64_t engines = 0;        // engines the steps are split over (tensor parallel); 0: all of the chip's
   bool program_cache = true;  // load/store compiled programs on disk (compiler/program_cache.h)
 };

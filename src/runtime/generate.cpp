@@ -19,20 +19,6 @@ double seconds_since(Clock::time_point start) {
 
 }  // namespace
 
-// Length of the longest suffix of `text` that is a proper prefix of some stop string: that much must wait.
-size_t stop_string_holdback(std::string_view text, const std::vector<std::string>& stops) {
-  size_t hold = 0;
-  for (const std::string& stop : stops) {
-    for (size_t len = std::min(stop.size() - 1, text.size()); len > hold; --len) {
-      if (text.substr(text.size() - len) == std::string_view(stop).substr(0, len)) {
-        hold = len;
-        break;
-      }
-    }
-  }
-  return hold;
-}
-
 double GenerateResult::prompt_tokens_per_second() const {
   return prompt_seconds > 0 ? static_cast<double>(prompt_ids.size()) / prompt_seconds : 0.0;
 }
@@ -41,69 +27,74 @@ double GenerateResult::decode_tokens_per_second() const {
   return decode_seconds > 0 ? static_cast<double>(decode_steps) / decode_seconds : 0.0;
 }
 
-GenerateResult generate(exec::Executor& executor, const TextCodec& codec, std::vector<int32_t> prompt_ids,
-                        const GenerateOptions& options,
-                        const std::function<void(std::string_view)>& on_text) {
-  const model::ModelConfig& config = executor.config();
+GenerateResult generate(StepRunner& runner, const TextCodec& codec, std::vector<int32_t> prompt_ids,
+                        const GenerateOptions& options, const std::function<void(std::string_view)>& on_text,
+                        const std::function<void(int64_t)>& on_token) {
+  const model::ModelConfig& config = runner.config();
   if (prompt_ids.empty()) fail("the prompt is empty (no tokens to start from)");
   if (options.max_tokens < 0) fail("--max-tokens must be >= 0 (got {})", options.max_tokens);
-  for (const std::string& stop : options.stop_strings) {
-    if (stop.empty()) fail("--stop: a stop string must not be empty");
-  }
+  options.sampling.validate();
   if (static_cast<int64_t>(prompt_ids.size()) > config.max_positions) {
     fail("the prompt has {} tokens, more than the model's context of {}", prompt_ids.size(),
          config.max_positions);
   }
-  XPUSIM_ASSERT(executor.position() == 0);
+  XPUSIM_ASSERT(runner.position() == 0);
 
   GenerateResult result;
   result.prompt_ids = std::move(prompt_ids);
+  const bool values = runner.produces_values();
+  const bool greedy = options.sampling.greedy();
   Sampler sampler(options.sampling);
-  TextCodec::Stream stream = codec.stream();
+  SequenceOutput output(codec, values ? options.stop_ids : std::vector<int32_t>{},
+                        values ? options.stop_strings : std::vector<std::string>{});
   std::vector<int32_t> history = result.prompt_ids;
-  size_t emitted = 0;  // bytes of result.text already passed to on_text
-  auto emit_up_to = [&](size_t end) {
-    if (end > emitted && on_text) on_text(std::string_view(result.text).substr(emitted, end - emitted));
-    emitted = std::max(emitted, end);
+  auto emit = [&](const std::string& piece) {
+    if (!piece.empty() && on_text) on_text(piece);
+  };
+  auto choose = [&](StepOutput& step) -> int32_t {
+    if (!values) return 0;  // timing only: no logits to sample from
+    if (greedy && step.greedy_id >= 0) return step.greedy_id;
+    return sampler.sample(step.logits, history);
   };
 
   auto start = Clock::now();
-  std::vector<float> logits = executor.forward(result.prompt_ids);
+  StepOutput step = runner.forward(result.prompt_ids, greedy);
   result.prompt_seconds = seconds_since(start);
   result.stop_reason = "max_tokens";
-  double decode_seconds = 0;
-  for (int64_t step = 0; step < options.max_tokens; ++step) {
-    const int32_t id = sampler.sample(logits, history);
-    if (std::find(options.stop_ids.begin(), options.stop_ids.end(), id) != options.stop_ids.end()) {
+  for (int64_t index = 0; index < options.max_tokens; ++index) {
+    const int32_t id = choose(step);
+    history.push_back(id);
+    if (values) emit(output.push(id));
+    if (output.finished() == SequenceOutput::Finish::eos) {
       result.stop_reason = "eos";
       break;
     }
-    result.output_ids.push_back(id);
-    history.push_back(id);
-    result.text += stream.step(id);
-    // A stop string cannot start inside emitted text: any tail that could begin one was held back.
-    size_t cut = std::string::npos;
-    for (const std::string& stop : options.stop_strings) cut = std::min(cut, result.text.find(stop, emitted));
-    if (cut != std::string::npos) {
-      result.text.resize(cut);
+    result.output_ids.push_back(id);  // the id that completes a stop string counts as generated
+    if (output.finished() == SequenceOutput::Finish::stop_string) {
       result.stop_reason = "stop_string";
       break;
     }
-    emit_up_to(result.text.size() - stop_string_holdback(result.text, options.stop_strings));
-    if (step + 1 == options.max_tokens) break;
-    if (executor.position() >= config.max_positions) {
+    if (on_token) on_token(index);
+    if (index + 1 == options.max_tokens) break;
+    if (runner.position() >= config.max_positions) {
       result.stop_reason = "context";
       break;
     }
     auto decode_start = Clock::now();
-    logits = executor.forward(std::vector<int32_t>{id});
-    decode_seconds += seconds_since(decode_start);
+    step = runner.forward(std::span<const int32_t>(&id, 1), greedy);
+    result.decode_seconds += seconds_since(decode_start);
     ++result.decode_steps;
   }
-  if (result.stop_reason != "stop_string") result.text += stream.flush();
-  emit_up_to(result.text.size());
-  result.decode_seconds = decode_seconds;
+  if (values) emit(output.flush());
+  result.text = output.text();
   return result;
+}
+
+GenerateResult generate(exec::Executor& executor, const TextCodec& codec, std::vector<int32_t> prompt_ids,
+                        const GenerateOptions& options,
+                        const std::function<void(std::string_view)>& on_text) {
+  HostStepRunner runner(executor);
+  return generate(runner, codec, std::move(prompt_ids), options, on_text);
 }
 
 size_t peak_memory_bytes() {

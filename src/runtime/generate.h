@@ -1,7 +1,9 @@
-// The generation loop: prefill the prompt in one step, then sample and decode one token per step through the
-// KV cache until an end-of-sequence id, a stop string, the token budget or the model's context ends it. Text
-// is streamed through a callback as soon as it is final: text that could still become a stop string is held
-// back. Non-goals: batching and scheduling several sequences (serving issues).
+// The generation loop, one for every target (host, CUDA, the simulated engine: runtime/step_runner.h):
+// prefill the prompt in one step, then sample and decode one token per step through the KV cache until an
+// end-of-sequence id, a stop string, the token budget or the model's context ends it. Text is streamed
+// through a callback as soon as it is final: text that could still become a stop string is held back
+// (runtime/sequence_output.h, shared with the batched serving engine). Non-goals: batching and scheduling
+// several sequences (serving/host_engine.h).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +14,8 @@
 
 #include "exec/executor.h"
 #include "runtime/sampler.h"
+#include "runtime/sequence_output.h"
+#include "runtime/step_runner.h"
 #include "runtime/text_codec.h"
 
 namespace xpusim::runtime {
@@ -35,14 +39,18 @@ struct GenerateResult {
   double decode_tokens_per_second() const;
 };
 
-// `on_text` receives each final piece of text in order (may be empty). The executor must be at position 0.
+// `on_text` receives each final piece of text in order (may be empty); `on_token` is called after each token
+// is accounted (with its 0-based index), for progress. The runner must be at position 0. Times are
+// wall-clock.
+GenerateResult generate(StepRunner& runner, const TextCodec& codec, std::vector<int32_t> prompt_ids,
+                        const GenerateOptions& options,
+                        const std::function<void(std::string_view)>& on_text = {},
+                        const std::function<void(int64_t)>& on_token = {});
+
+// The host executor through HostStepRunner.
 GenerateResult generate(exec::Executor& executor, const TextCodec& codec, std::vector<int32_t> prompt_ids,
                         const GenerateOptions& options,
                         const std::function<void(std::string_view)>& on_text = {});
-
-// Length of the longest suffix of `text` that is a proper prefix of some stop string: a streamer holds that
-// much back until the next token shows whether the stop string completes.
-size_t stop_string_holdback(std::string_view text, const std::vector<std::string>& stops);
 
 // Peak resident memory of this process (VmHWM), in bytes; 0 if unknown.
 size_t peak_memory_bytes();

@@ -6,21 +6,20 @@
 #include <cstdio>
 
 #include "core/error.h"
-#include "runtime/generate.h"
+#include "runtime/sequence_output.h"
 
 namespace xpusim::serving {
 
 struct HostEngine::SeqRuntime {
-  SeqRuntime(const runtime::TextCodec& codec, runtime::SamplingParams params)
-      : sampler(params), stream(codec.stream()) {}
+  SeqRuntime(const runtime::TextCodec& codec, runtime::SamplingParams params, std::vector<int32_t> stop_ids,
+             std::vector<std::string> stop_strings)
+      : sampler(params), output(codec, std::move(stop_ids), std::move(stop_strings)) {}
   int64_t request_id = 0;
   int64_t index = 0;
   std::unique_ptr<exec::Executor> executor;
   runtime::Sampler sampler;
-  runtime::TextCodec::Stream stream;
+  runtime::SequenceOutput output;  // stop ids, stop strings, streamed text: as in the one-sequence loop
   std::vector<float> logits;
-  std::string text;
-  size_t emitted = 0;
   std::string pending;        // text released by the last sample
   std::string finish_reason;  // set by the sampler ("stop")
   bool eos = false;           // the last sampled id ended the sequence (not part of the output)
@@ -62,9 +61,8 @@ HostEngine::~HostEngine() {
 
 int64_t HostEngine::submit(HostRequest request) {
   request.sampling.validate();
-  for (const std::string& stop : request.stop_strings) {
+  for (const std::string& stop : request.stop_strings)  // before the scheduler holds the request
     if (stop.empty()) fail("stop: a stop string must not be empty");
-  }
   std::lock_guard lock(m_mutex);
   if (static_cast<int64_t>(m_requests.size()) >= m_options.max_requests) {
     fail("the server is busy: {} requests in flight (limit {})", m_requests.size(), m_options.max_requests);
@@ -79,7 +77,7 @@ int64_t HostEngine::submit(HostRequest request) {
   for (size_t i = 0; i < seqs.size(); ++i) {
     runtime::SamplingParams params = request.sampling;
     params.seed += i;  // distinct but reproducible samples
-    auto runtime_state = std::make_unique<SeqRuntime>(m_codec, params);
+    auto runtime_state = std::make_unique<SeqRuntime>(m_codec, params, m_stop_ids, request.stop_strings);
     runtime_state->request_id = id;
     runtime_state->index = static_cast<int64_t>(i);
     m_seqs.emplace(seqs[i], std::move(runtime_state));
@@ -189,27 +187,12 @@ void HostEngine::loop() {
     }
     auto sample = [&](const Sequence& seq) {
       SeqRuntime& rt = *m_seqs.at(seq.id);
-      const RequestState& state = *m_requests.at(rt.request_id);
       const int32_t id = rt.sampler.sample(rt.logits, seq.tokens);
-      rt.pending.clear();
-      if (std::find(m_stop_ids.begin(), m_stop_ids.end(), id) != m_stop_ids.end()) {
-        rt.finish_reason = "stop";
-        rt.eos = true;
-        return SampleOutcome{id, true};
-      }
-      rt.text += rt.stream.step(id);
-      const auto& stops = state.request.stop_strings;
-      size_t cut = std::string::npos;
-      for (const std::string& stop : stops) cut = std::min(cut, rt.text.find(stop, rt.emitted));
-      size_t release = rt.text.size() - runtime::stop_string_holdback(rt.text, stops);
-      if (cut != std::string::npos) {
-        rt.text.resize(cut);
-        release = cut;
-        rt.finish_reason = "stop";
-      }
-      if (release > rt.emitted) rt.pending = rt.text.substr(rt.emitted, release - rt.emitted);
-      rt.emitted = std::max(rt.emitted, release);
-      return SampleOutcome{id, !rt.finish_reason.empty()};
+      rt.pending = rt.output.push(id);
+      const runtime::SequenceOutput::Finish finish = rt.output.finished();
+      if (finish != runtime::SequenceOutput::Finish::none) rt.finish_reason = "stop";
+      rt.eos = finish == runtime::SequenceOutput::Finish::eos;
+      return SampleOutcome{id, finish != runtime::SequenceOutput::Finish::none};
     };
     const std::vector<TokenEvent> events = m_scheduler.complete(plan, sample);
     for (const TokenEvent& event : events) {
@@ -227,10 +210,7 @@ void HostEngine::loop() {
       if (event.finished) {
         delta.finished = true;
         delta.finish_reason = rt.finish_reason.empty() ? "length" : rt.finish_reason;
-        if (rt.finish_reason.empty()) {
-          rt.text += rt.stream.flush();
-          delta.text += rt.text.substr(std::min(rt.emitted, rt.text.size()));
-        }
+        if (rt.finish_reason.empty()) delta.text += rt.output.flush();
       }
       if (state.request.on_delta && (!delta.text.empty() || delta.finished)) state.request.on_delta(delta);
       if (event.finished) {

@@ -2,9 +2,13 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <set>
 #include <string>
 
 #include "cli_runner.h"
@@ -62,8 +66,27 @@ TEST(CliRun, FamilyChipTimingOnlyNeedsNoWeights) {
   EXPECT_EQ(j["generated_tokens"], 8);
   // Decode of a 1B model is bound by reading its ~2.5 GB of bf16 weights from HBM each token.
   EXPECT_GT(j["weight_level_bytes_per_decode_token"].get<double>(), 2.0e9);
-  EXPECT_NE(run_cli("run --model gpt2 --prompt hi --chip tpu-v5e --trace /tmp/x.json").status, 0);
   EXPECT_NE(run_cli("run --model gpt2 --prompt hi --chip no-such-chip").status, 0);
+}
+
+TEST(CliRun, FamilyChipTraceHasOneTrackPerBoundingResource) {
+  const std::string trace =
+      (std::filesystem::temp_directory_path() / ("xpusim-trace-" + std::to_string(getpid()) + ".json"))
+          .string();
+  Output out = run_cli(
+      "run --model llama-3.2-1b --prompt 'hello' -n 4 --chip tpu-v5e --timing-only --json --trace " + trace);
+  ASSERT_EQ(out.status, 0) << out.text;
+  std::ifstream file(trace);
+  const nlohmann::json events = nlohmann::json::parse(file)["traceEvents"];
+  std::filesystem::remove(trace);
+  std::set<std::string> tracks;
+  std::set<int64_t> steps;
+  for (const nlohmann::json& event : events) {
+    if (event["ph"] == "M") tracks.insert(event["args"]["name"].get<std::string>());
+    if (event["ph"] == "X") steps.insert(event["args"]["step"].get<int64_t>());
+  }
+  EXPECT_EQ(steps, (std::set<int64_t>{0, 1, 2, 3}));  // the prefill and three decode steps
+  EXPECT_TRUE(tracks.count("memory: hbm")) << events.dump().substr(0, 400);  // decode reads the weights
 }
 
 TEST(CliModels, ListsPresetsWithExactCounts) {

@@ -1,0 +1,33 @@
+#include "cli/run_request.h"
+
+#include "core/error.h"
+
+namespace xpusim::cli {
+
+void RunRequest::check() const {
+  if (json && csv) fail("give either --json or --csv, not both");
+  if (!prompt.empty() && !chat.empty()) fail("give either --prompt or --chat, not both");
+  if (prompt.empty() && chat.empty()) fail("give a --prompt TEXT or a --chat MESSAGE");
+  if (max_tokens < 1) fail("--max-tokens must be >= 1 (got {})", max_tokens);
+  for (const std::string& stop : stops)
+    if (stop.empty()) fail("--stop: a stop string must not be empty");
+  sampling.validate();
+}
+
+std::vector<int32_t> RunRequest::encode(const runtime::TextCodec& codec) const {
+  std::vector<int32_t> ids = chat.empty() ? codec.encode_prompt(prompt) : codec.encode_chat(chat);
+  if (ids.empty()) fail("the prompt encodes to no tokens");
+  return ids;
+}
+
+runtime::GenerateOptions RunRequest::generate_options(const runtime::TextCodec& codec,
+                                                      const model::ModelConfig& config) const {
+  runtime::GenerateOptions options;
+  options.max_tokens = max_tokens;
+  options.sampling = sampling;
+  options.stop_strings = stops;
+  options.stop_ids = codec.stop_ids(config);
+  return options;
+}
+
+}  // namespace xpusim::cli

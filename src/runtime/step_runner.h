@@ -1,0 +1,48 @@
+// StepRunner: what the one generation loop (runtime/generate.h) needs from a target. A target runs tokens
+// through the model at its current position and hands back the last token's logits — or, when the caller
+// only needs the greedy choice and the target can pick it where the logits live (a GPU, the simulated
+// engine), just that id. Host, CUDA and the unified engine each adapt their executor to it; the sampling,
+// stop ids, stop strings, streaming and token accounting live once, in the loop.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "exec/executor.h"
+#include "model/config.h"
+
+namespace xpusim::runtime {
+
+struct StepOutput {
+  std::vector<float> logits;  // the last token's [vocab]; may be empty when `greedy_id` is set
+  int32_t greedy_id = -1;     // argmax of the logits, when the target computed it (-1: not computed)
+};
+
+class StepRunner {
+ public:
+  virtual ~StepRunner() = default;
+  virtual const model::ModelConfig& config() const = 0;
+  virtual int64_t position() const = 0;
+  // Runs `tokens` at position() .. position() + n - 1 and advances position(). With `greedy_only` the
+  // target may return only greedy_id.
+  virtual StepOutput forward(std::span<const int32_t> tokens, bool greedy_only) = 0;
+  // False for a timing-only target (no weights, no values): the loop then feeds token 0 and emits no text.
+  virtual bool produces_values() const { return true; }
+};
+
+// The host executor as a StepRunner (the logits are on the host already: greedy_id is never set).
+class HostStepRunner final : public StepRunner {
+ public:
+  explicit HostStepRunner(exec::Executor& executor) : m_executor(executor) {}
+  const model::ModelConfig& config() const override { return m_executor.config(); }
+  int64_t position() const override { return m_executor.position(); }
+  StepOutput forward(std::span<const int32_t> tokens, bool /*greedy_only*/) override {
+    return {m_executor.forward(tokens), -1};
+  }
+
+ private:
+  exec::Executor& m_executor;
+};
+
+}  // namespace xpusim::runtime
