@@ -219,6 +219,12 @@ struct Simulator::Impl {
 
   StepResult step(Engine& e);
   StepResult step_frontend(Engine& e, const Decoded& d, const OpSpec& spec);
+  void retire(Engine& e, int64_t t);
+  StepResult step_control(Engine& e, const Decoded& d);
+  void step_alu(Engine& e, const Decoded& d, const OpSpec& spec);
+  void step_load(Engine& e, const Decoded& d);
+  void step_branch(Engine& e, const Decoded& d);
+  StepResult step_sync(Engine& e, const Decoded& d);
   void step_unit(Engine& e, const Decoded& d, const OpSpec& spec);
   RunResult run();
 };
@@ -236,138 +242,155 @@ StepResult Simulator::Impl::step(Engine& e) {
   return StepResult::ran;
 }
 
+// Retires a frontend instruction issued at cycle t (after its register operands were ready).
+void Simulator::Impl::retire(Engine& e, int64_t t) {
+  if (t > e.now) e.stats.stalls[static_cast<size_t>(Stall::register_dependency)] += t - e.now;
+  record_trace(e, t, -1);
+  e.now = t + 1;
+  ++e.pc;
+}
+
+// The frontend's instructions by class: control, scalar ALU, scalar load, branches, streams and semaphores.
 StepResult Simulator::Impl::step_frontend(Engine& e, const Decoded& d, const OpSpec& spec) {
-  const int64_t alu = chip.latency(LatencyClass::alu);
-  auto& regs = e.state.regs;
-  auto reg = [&](int64_t r) { return regs[static_cast<size_t>(r)]; };
-  auto finish = [&](int64_t t) {
-    if (t > e.now) e.stats.stalls[static_cast<size_t>(Stall::register_dependency)] += t - e.now;
-    record_trace(e, t, -1);
-    e.now = t + 1;
-    ++e.pc;
-  };
   switch (d.opcode) {
     case Opcode::nop:
-      finish(e.now);
-      return StepResult::ran;
-    case Opcode::halt: {
-      const int64_t t = drain_time(e);
-      e.stats.stalls[static_cast<size_t>(Stall::drain)] += t - e.now;
-      e.now = t;
-      record_trace(e, t, -1);
-      e.halted = true;
-      e.stats.cycles = t;
-      return StepResult::halted;
-    }
+    case Opcode::halt:
     case Opcode::fence:
-    case Opcode::mark: {
-      const int64_t t = drain_time(e);
-      e.stats.stalls[static_cast<size_t>(Stall::drain)] += t - e.now;
-      record_trace(e, t, d.opcode == Opcode::mark ? static_cast<int32_t>(d.id) : -1);
-      e.now = t + 1;
-      ++e.pc;
-      return StepResult::ran;
-    }
-    case Opcode::li: {
-      const int64_t t = e.now;
-      write_reg(e, d.rd, static_cast<uint32_t>(d.imm), t + alu);
-      finish(t);
-      return StepResult::ran;
-    }
+    case Opcode::mark:
+      return step_control(e, d);
+    case Opcode::li:
     case Opcode::add:
     case Opcode::sub:
     case Opcode::mul:
     case Opcode::min:
     case Opcode::max:
-    case Opcode::div: {
-      int64_t t = read_ready(e, {d.rs, d.rt});
-      const uint32_t a = reg(d.rs), b = reg(d.rt);
-      uint32_t v = 0;
-      int64_t latency = chip.latency(spec.latency);
-      switch (d.opcode) {
-        case Opcode::add:
-          v = a + b;
-          break;
-        case Opcode::sub:
-          v = a - b;
-          break;
-        case Opcode::mul:
-          v = a * b;
-          break;
-        case Opcode::min:
-          v = std::min(a, b);
-          break;
-        case Opcode::max:
-          v = std::max(a, b);
-          break;
-        default:
-          if (b == 0) fault(e, "division by zero");
-          v = a / b;
-          t = std::max(t, e.div_free);  // one sequential divider
-          e.div_free = t + latency;
-          break;
-      }
-      write_reg(e, d.rd, v, t + latency);
-      finish(t);
-      return StepResult::ran;
-    }
+    case Opcode::div:
     case Opcode::addi:
     case Opcode::muli:
     case Opcode::shl:
-    case Opcode::shr: {
-      const int64_t t = read_ready(e, {d.rs});
-      const uint32_t a = reg(d.rs), imm = static_cast<uint32_t>(d.imm);
-      const uint32_t v = d.opcode == Opcode::addi   ? a + imm
-                         : d.opcode == Opcode::muli ? a * imm
-                         : d.opcode == Opcode::shl  ? a << (imm & 31)
-                                                    : a >> (imm & 31);
-      write_reg(e, d.rd, v, t + chip.latency(spec.latency));
-      finish(t);
+    case Opcode::shr:
+      step_alu(e, d, spec);
       return StepResult::ran;
-    }
-    case Opcode::ld: {
-      // A data hazard like the units have: wait until every in-flight op writing these 4 bytes is ready.
-      int64_t t = read_ready(e, {d.rs});
-      const uint64_t address = e.state.address(d.rs, d.imm);
-      if (address + 4 > static_cast<uint64_t>(chip.sram_bytes()))
-        fault(e, fmt::format("SRAM overflow: ld reads [0x{:x}, 0x{:x}) but SRAM is 0x{:x} bytes", address,
-                             address + 4, chip.sram_bytes()));
-      const ByteRange bytes{address, address + 4};
-      for (const InFlight& f : e.in_flight)
-        for (int i = 0; i < f.write_count; ++i)
-          if (f.writes[static_cast<size_t>(i)].overlaps(bytes)) t = std::max(t, f.ready);
-      uint32_t value = 0;  // timing-only runs have no values: the program sees 0
-      if (options.functional) std::memcpy(&value, e.state.sram.data() + address, 4);
-      write_reg(e, d.rd, value, t + alu);
-      finish(t);
+    case Opcode::ld:
+      step_load(e, d);
       return StepResult::ran;
-    }
     case Opcode::jmp:
-      jump(e, d.target, e.now);
-      return StepResult::ran;
     case Opcode::jmp_rel:
-      jump(e, e.pc + d.target, e.now);
-      return StepResult::ran;
-    case Opcode::jmp_reg: {
-      const int64_t t = read_ready(e, {d.rs});
-      jump(e, reg(d.rs), t);
-      return StepResult::ran;
-    }
+    case Opcode::jmp_reg:
     case Opcode::jz:
     case Opcode::jnz:
     case Opcode::bz:
-    case Opcode::bnz: {
-      const int64_t t = read_ready(e, {d.rs});
-      const bool zero = reg(d.rs) == 0;
-      const bool taken = (d.opcode == Opcode::jz || d.opcode == Opcode::bz) ? zero : !zero;
-      const bool relative = d.opcode == Opcode::bz || d.opcode == Opcode::bnz;
-      if (taken)
-        jump(e, relative ? e.pc + d.target : d.target, t);
-      else
-        finish(t);
+    case Opcode::bnz:
+    case Opcode::loop:
+      step_branch(e, d);
       return StepResult::ran;
-    }
+    default:
+      return step_sync(e, d);
+  }
+}
+
+StepResult Simulator::Impl::step_control(Engine& e, const Decoded& d) {
+  if (d.opcode == Opcode::nop) {
+    retire(e, e.now);
+    return StepResult::ran;
+  }
+  const int64_t t = drain_time(e);
+  e.stats.stalls[static_cast<size_t>(Stall::drain)] += t - e.now;
+  if (d.opcode == Opcode::halt) {
+    e.now = t;
+    record_trace(e, t, -1);
+    e.halted = true;
+    e.stats.cycles = t;
+    return StepResult::halted;
+  }
+  record_trace(e, t, d.opcode == Opcode::mark ? static_cast<int32_t>(d.id) : -1);  // fence, mark
+  e.now = t + 1;
+  ++e.pc;
+  return StepResult::ran;
+}
+
+void Simulator::Impl::step_alu(Engine& e, const Decoded& d, const OpSpec& spec) {
+  auto reg = [&](int64_t r) { return e.state.regs[static_cast<size_t>(r)]; };
+  if (d.opcode == Opcode::li) {
+    write_reg(e, d.rd, static_cast<uint32_t>(d.imm), e.now + chip.latency(LatencyClass::alu));
+    retire(e, e.now);
+    return;
+  }
+  const bool immediate = d.opcode == Opcode::addi || d.opcode == Opcode::muli || d.opcode == Opcode::shl ||
+                         d.opcode == Opcode::shr;
+  if (immediate) {
+    const int64_t t = read_ready(e, {d.rs});
+    const uint32_t a = reg(d.rs), imm = static_cast<uint32_t>(d.imm);
+    const uint32_t v = d.opcode == Opcode::addi   ? a + imm
+                       : d.opcode == Opcode::muli ? a * imm
+                       : d.opcode == Opcode::shl  ? a << (imm & 31)
+                                                  : a >> (imm & 31);
+    write_reg(e, d.rd, v, t + chip.latency(spec.latency));
+    retire(e, t);
+    return;
+  }
+  int64_t t = read_ready(e, {d.rs, d.rt});
+  const uint32_t a = reg(d.rs), b = reg(d.rt);
+  uint32_t v = 0;
+  const int64_t latency = chip.latency(spec.latency);
+  switch (d.opcode) {
+    case Opcode::add:
+      v = a + b;
+      break;
+    case Opcode::sub:
+      v = a - b;
+      break;
+    case Opcode::mul:
+      v = a * b;
+      break;
+    case Opcode::min:
+      v = std::min(a, b);
+      break;
+    case Opcode::max:
+      v = std::max(a, b);
+      break;
+    default:
+      if (b == 0) fault(e, "division by zero");
+      v = a / b;
+      t = std::max(t, e.div_free);  // one sequential divider
+      e.div_free = t + latency;
+      break;
+  }
+  write_reg(e, d.rd, v, t + latency);
+  retire(e, t);
+}
+
+void Simulator::Impl::step_load(Engine& e, const Decoded& d) {
+  // A data hazard like the units have: wait until every in-flight op writing these 4 bytes is ready.
+  int64_t t = read_ready(e, {d.rs});
+  const uint64_t address = e.state.address(d.rs, d.imm);
+  if (address + 4 > static_cast<uint64_t>(chip.sram_bytes()))
+    fault(e, fmt::format("SRAM overflow: ld reads [0x{:x}, 0x{:x}) but SRAM is 0x{:x} bytes", address,
+                         address + 4, chip.sram_bytes()));
+  const ByteRange bytes{address, address + 4};
+  for (const InFlight& f : e.in_flight)
+    for (int i = 0; i < f.write_count; ++i)
+      if (f.writes[static_cast<size_t>(i)].overlaps(bytes)) t = std::max(t, f.ready);
+  uint32_t value = 0;  // timing-only runs have no values: the program sees 0
+  if (options.functional) std::memcpy(&value, e.state.sram.data() + address, 4);
+  write_reg(e, d.rd, value, t + chip.latency(LatencyClass::alu));
+  retire(e, t);
+}
+
+void Simulator::Impl::step_branch(Engine& e, const Decoded& d) {
+  auto reg = [&](int64_t r) { return e.state.regs[static_cast<size_t>(r)]; };
+  switch (d.opcode) {
+    case Opcode::jmp:
+      jump(e, d.target, e.now);
+      return;
+    case Opcode::jmp_rel:
+      jump(e, e.pc + d.target, e.now);
+      return;
+    case Opcode::jmp_reg:
+      jump(e, reg(d.rs), read_ready(e, {d.rs}));
+      return;
     case Opcode::loop: {
+      const int64_t alu = chip.latency(LatencyClass::alu);
       const int64_t t = read_ready(e, {d.rd});
       const uint32_t count = reg(d.rd) - 1;
       write_reg(e, d.rd, count, t + alu);
@@ -381,15 +404,31 @@ StepResult Simulator::Impl::step_frontend(Engine& e, const Decoded& d, const OpS
       if (count != 0)
         jump(e, e.pc + d.target, t);
       else
-        finish(t);
-      return StepResult::ran;
+        retire(e, t);
+      return;
     }
+    default: {  // jz, jnz, bz, bnz
+      const int64_t t = read_ready(e, {d.rs});
+      const bool zero = reg(d.rs) == 0;
+      const bool taken = (d.opcode == Opcode::jz || d.opcode == Opcode::bz) ? zero : !zero;
+      const bool relative = d.opcode == Opcode::bz || d.opcode == Opcode::bnz;
+      if (taken)
+        jump(e, relative ? e.pc + d.target : d.target, t);
+      else
+        retire(e, t);
+      return;
+    }
+  }
+}
+
+StepResult Simulator::Impl::step_sync(Engine& e, const Decoded& d) {
+  switch (d.opcode) {
     case Opcode::stream: {
       if (d.sid >= chip.address_streams)
         fault(e, fmt::format("address stream {} does not exist (chip has {})", d.sid, chip.address_streams));
       check_register(e, d.rd);
       e.streams[static_cast<size_t>(d.sid)] = {static_cast<int>(d.rd), d.imm};
-      finish(e.now);
+      retire(e, e.now);
       return StepResult::ran;
     }
     case Opcode::sem_set:
@@ -413,7 +452,7 @@ StepResult Simulator::Impl::step_frontend(Engine& e, const Decoded& d, const OpS
         fault(e, fmt::format("semaphore {} does not exist (chip has {})", d.sem, chip.semaphores));
       const bool want = d.value == 0;
       if (flags[static_cast<size_t>(d.sem)].value == want) {
-        finish(e.now);
+        retire(e, e.now);
         return StepResult::ran;
       }
       e.blocked = true;
