@@ -267,6 +267,18 @@ TEST(CostModel, CpuDotKernelsFollowIssueWidth) {
   EXPECT_EQ(make_cost_model(chip, config, "q4_0")->plan().compute_precision, Precision::FP32);
 }
 
+// A stack file that gives only part of the dot-product path is refused with a message naming the keys.
+TEST(CostModel, PartialDotKernelStackIsRefused) {
+  const std::string path = ::testing::TempDir() + "partial.toml";
+  std::ofstream(path) << "name = \"partial\"\nq8_gemv_ops_x86 = 13\n";
+  try {
+    load_stack(path);
+    ADD_FAILURE() << "a stack with one of the four q8 keys must be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("q8_gemm_ops_neon"), std::string::npos) << e.what();
+  }
+}
+
 // A stack that dispatches prefill op by op pays prefill_kernel_gap_us per op in prompt steps only.
 TEST(CostModel, PrefillKernelGapAppliesToPromptSteps) {
   const auto config = preset("llama-3.2-1b");
