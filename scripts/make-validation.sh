@@ -42,6 +42,7 @@ PY
 }
 
 HOST_ROWS=""
+LOAD_BEFORE="$(cut -d' ' -f1 /proc/loadavg)"
 # model, precision given to `xpusim run`, precision given to the model (the stored format), calibration row?
 for spec in "smollm2-135m checkpoint q4_1 calibration" "smollm2-135m int8 int8 -" "gpt2 checkpoint bf16 -" \
             "gpt2 int8 int8 -"; do
@@ -52,13 +53,16 @@ for spec in "smollm2-135m checkpoint q4_1 calibration" "smollm2-135m int8 int8 -
   HOST_ROWS="$HOST_ROWS$model|$run_precision|$role|$m|$p"$'\n'
 done
 
+LOAD_AFTER="$(cut -d' ' -f1 /proc/loadavg)"
 LEDGER="$("$BUILD/xpusim" validate --markdown)"
 LEDGER_TIME="$( { /usr/bin/time -f %e "$BUILD/xpusim" validate --csv >/dev/null; } 2>&1 | tail -1)"
 
 CPU_DESC="$("$BUILD/xpusim" chips --show cpu-host 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["description"])')"
-python3 - "$ROOT/docs/validation.md" "$CPU_DESC" "$REPEATS" "$ROOT/docs/validation-text.md" "$LEDGER_TIME" <<PY
+python3 - "$ROOT/docs/validation.md" "$CPU_DESC" "$REPEATS" "$ROOT/docs/validation-text.md" "$LEDGER_TIME" \
+  "$LOAD_BEFORE" "$LOAD_AFTER" "$(nproc)" <<PY
 import json, sys, datetime
 out, cpu, repeats, text_file, ledger_time = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+load_before, load_after, cpus = sys.argv[6], sys.argv[7], sys.argv[8]
 host = [l.split("|", 4) for l in """$HOST_ROWS""".strip().splitlines()]
 ledger = """$LEDGER"""
 text = open(text_file).read()
@@ -90,7 +94,9 @@ L.append("")
 L.append("## cpu-host against real host executions")
 L.append("")
 L.append(f"Machine: {cpu}. \`xpusim run --json --temperature 0 -n 64\`, best of {repeats} runs per row (the machine is")
-L.append("shared with other jobs: timings are noisy). Prefill = the whole prompt in one step; decode = all 63 single-token")
+L.append("shared with other jobs: timings are noisy; 1-minute load average {} before and {} after the runs on {} CPUs:".format(load_before, load_after, cpus))
+L.append("above the CPU count the runs share the cores and the errors measure the load, not the model).")
+L.append("Prefill = the whole prompt in one step; decode = all 63 single-token")
 L.append("steps. The row marked *calibration* sets cpu-host's gemm_fraction (chips/cpu-host.toml) and is not a test.")
 L.append("")
 L.append("| model | weights | role | prompt tokens | prefill measured | prefill predicted | error | decode measured (63 steps) | decode predicted | error | predicted bound (prefill / decode) |")

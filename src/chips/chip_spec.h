@@ -105,6 +105,7 @@ struct Compute {
   int units = 0;
   std::optional<int> simd_width_bits;          // CPU vector width
   std::optional<int> fma_pipes;                // CPU FMA pipes per core
+  std::optional<int> simd_pipes;               // CPU SIMD instructions issued per cycle per core
   std::optional<int> matrix_engines_per_unit;  // AMX units per core, tensor cores per SM, MXUs per TensorCore
   std::optional<int> tile_m, tile_n, tile_k;   // native matmul tile of one matrix engine
   std::optional<int> vector_lanes;             // per chip (TPU VPU, LPU vector ALUs)

@@ -66,6 +66,7 @@ void convert_compute(const toml::table& table, const std::string& file, ChipSpec
   compute.units = optional_int(table, "units").value_or(0);
   compute.simd_width_bits = optional_int(table, "simd_width_bits");
   compute.fma_pipes = optional_int(table, "fma_pipes");
+  compute.simd_pipes = optional_int(table, "simd_pipes");
   compute.matrix_engines_per_unit = optional_int(table, "matrix_engines_per_unit");
   compute.tile_m = optional_int(table, "tile_m");
   compute.tile_n = optional_int(table, "tile_n");

@@ -78,6 +78,8 @@ std::vector<SchemaField> build_schema() {
   rows.push_back(
       integer("compute.simd_width_bits", opt, 64, 4096, "CPU: widest SIMD register usable for FMA"));
   rows.push_back(integer("compute.fma_pipes", opt, 1, 16, "CPU: SIMD FMA pipes per core"));
+  rows.push_back(integer("compute.simd_pipes", opt, 1, 16,
+                         "CPU: SIMD instructions (integer and FP) issued per cycle per core"));
   rows.push_back(integer("compute.matrix_engines_per_unit", opt, 1, 1024,
                          "AMX units per core, tensor cores per SM, MXUs per TensorCore, MXMs per LPU"));
   rows.push_back(

@@ -63,7 +63,12 @@ StackProfile load_stack(const std::string& name_or_path) {
                                               "kernel_gap_us",
                                               "step_overhead_us",
                                               "dequant_in_series",
-                                              "static_kv_tokens"};
+                                              "static_kv_tokens",
+                                              "prefill_kernel_gap_us",
+                                              "q8_gemv_ops_neon",
+                                              "q8_gemm_ops_neon",
+                                              "q8_gemv_ops_x86",
+                                              "q8_gemm_ops_x86"};
   for (const auto& [key, node] : table)
     if (!known.count(std::string(key.str())))
       fail("{}:{}: unknown key '{}'; known: {}", path, node.source().begin.line, key.str(),
@@ -85,6 +90,18 @@ StackProfile load_stack(const std::string& name_or_path) {
   if (const toml::node* node = table.get("description"); node != nullptr && !node->is_string())
     fail("{}:{}: key 'description': expected a string", path, node->source().begin.line);
   stack.static_kv_tokens = static_cast<int64_t>(number_in(table, "static_kv_tokens", 0, 1e7, path, 0));
+  stack.prefill_kernel_gap_us = number_in(table, "prefill_kernel_gap_us", 0, 1e5, path, 0);
+  stack.q8_gemv_ops_neon = number_in(table, "q8_gemv_ops_neon", 0, 1000, path, 0);
+  stack.q8_gemm_ops_neon = number_in(table, "q8_gemm_ops_neon", 0, 1000, path, 0);
+  stack.q8_gemv_ops_x86 = number_in(table, "q8_gemv_ops_x86", 0, 1000, path, 0);
+  stack.q8_gemm_ops_x86 = number_in(table, "q8_gemm_ops_x86", 0, 1000, path, 0);
+  const int q8_keys = (stack.q8_gemv_ops_neon > 0) + (stack.q8_gemm_ops_neon > 0) +
+                      (stack.q8_gemv_ops_x86 > 0) + (stack.q8_gemm_ops_x86 > 0);
+  if (q8_keys != 0 && q8_keys != 4)
+    fail(
+        "{}: the q8 dot-product path needs all four of q8_gemv_ops_neon, q8_gemm_ops_neon, q8_gemv_ops_x86, "
+        "q8_gemm_ops_x86 (> 0)",
+        path);
   return stack;
 }
 

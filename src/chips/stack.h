@@ -22,6 +22,14 @@ struct StackProfile {
   // GEMV kernels of torch.compile / gpt-fast / torchao); false = the kernel overlaps the conversion.
   bool dequant_in_series = false;
   int64_t static_kv_tokens = 0;  // attention reads this many KV slots per sequence (0 = the real context)
+  // Prefill runs op by op from the host (decode replays a trace): serialised cost per prefill op; 0 = as
+  // kernel_gap_us.
+  double prefill_kernel_gap_us = 0;
+  // CPU stacks that quantize activations to 8 bits and multiply block-quantized weights on the integer dot
+  // instructions (ggml): SIMD instructions per 32-weight block per activation row, for 128-bit NEON and for
+  // 256-bit x86 (AVX2 / AVX-VNNI) kernels, in GEMV (one row) and GEMM (tiles of rows) form. 0 = no such path.
+  double q8_gemv_ops_neon = 0, q8_gemm_ops_neon = 0, q8_gemv_ops_x86 = 0, q8_gemm_ops_x86 = 0;
+  bool has_q8_dot() const { return q8_gemv_ops_neon > 0 && q8_gemv_ops_x86 > 0; }
   bool valid() const { return !name.empty(); }
 };
 

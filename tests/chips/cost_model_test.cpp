@@ -9,6 +9,7 @@
 
 #include "chips/cost_model.h"
 #include "chips/loader.h"
+#include "chips/stack.h"
 #include "core/error.h"
 #include "model/presets.h"
 
@@ -228,6 +229,69 @@ TEST(CostModel, ClearErrors) {
   EXPECT_THROW(model->step(StepShape{}), Error);
   EXPECT_THROW(estimate_run(*model, {0, 1, 1}), Error);
   EXPECT_THROW(make_cost_model(load_chip("gpu-jetson-orin-nano"), preset("mixtral-8x7b"), "bf16"), Error);
+}
+
+double matmul_seconds(const StepCost& step) {
+  double seconds = 0;
+  for (const OpCost& op : step.ops)
+    if (op.op_type == "linear") seconds += op.seconds;
+  return seconds;
+}
+
+// llama.cpp's dot-product kernels: integer block formats run as int8 dots whose cost is the kernels' SIMD
+// instructions over the core's issue width; a compute-bound prefill halves with twice the pipes, and a GEMM
+// row costs fewer instructions than a GEMV row. bf16 stays on the fp32 FMA path.
+TEST(CostModel, CpuDotKernelsFollowIssueWidth) {
+  const auto config = preset("llama-3.2-1b");
+  CostOptions options;
+  options.stack = load_stack("llama-cpp");
+  ChipSpec chip = load_chip("cpu-ryzen-7950x");
+  auto q4 = make_cost_model(chip, config, "q4_0", options);
+  EXPECT_EQ(q4->plan().compute_precision, Precision::INT8);
+  bool noted = false;
+  for (const std::string& note : q4->plan().notes)
+    noted |= note.find("SIMD instructions per 32-weight") != std::string::npos;
+  EXPECT_TRUE(noted);
+  ChipSpec narrow = chip;
+  narrow.compute.simd_pipes = *chip.compute.simd_pipes / 2;
+  auto q4_narrow = make_cost_model(narrow, config, "q4_0", options);
+  const double wide_s = matmul_seconds(q4->step(prefill(256)));
+  EXPECT_NEAR(matmul_seconds(q4_narrow->step(prefill(256))) / wide_s, 2.0, 0.05);
+  // Per token, the tiled GEMM kernels beat one GEMV per row.
+  ChipSpec one_core = chip;
+  one_core.compute.units = 1;
+  auto single = make_cost_model(one_core, config, "q4_0", options);
+  EXPECT_LT(matmul_seconds(single->step(prefill(64))) / 64, matmul_seconds(single->step(decode(1, 64))));
+  EXPECT_EQ(make_cost_model(chip, config, "bf16", options)->plan().compute_precision, Precision::FP32);
+  // Without the stack the host executor's path: weights widened to fp32.
+  EXPECT_EQ(make_cost_model(chip, config, "q4_0")->plan().compute_precision, Precision::FP32);
+}
+
+// A stack file that gives only part of the dot-product path is refused with a message naming the keys.
+TEST(CostModel, PartialDotKernelStackIsRefused) {
+  const std::string path = ::testing::TempDir() + "partial.toml";
+  std::ofstream(path) << "name = \"partial\"\nq8_gemv_ops_x86 = 13\n";
+  try {
+    load_stack(path);
+    ADD_FAILURE() << "a stack with one of the four q8 keys must be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("q8_gemm_ops_neon"), std::string::npos) << e.what();
+  }
+}
+
+// A stack that dispatches prefill op by op pays prefill_kernel_gap_us per op in prompt steps only.
+TEST(CostModel, PrefillKernelGapAppliesToPromptSteps) {
+  const auto config = preset("llama-3.2-1b");
+  const ChipSpec chip = load_chip("npu-tt-wormhole-n150");
+  CostOptions traced;
+  traced.stack = load_stack("tt-metal-vllm");
+  CostOptions eager = traced;
+  eager.stack.prefill_kernel_gap_us = traced.stack.prefill_kernel_gap_us + 1000;
+  auto a = make_cost_model(chip, config, "bf16", traced);
+  auto b = make_cost_model(chip, config, "bf16", eager);
+  const double ops = static_cast<double>(config.n_layers) * traced.stack.kernels_per_layer;
+  EXPECT_NEAR(b->step(prefill(128)).seconds - a->step(prefill(128)).seconds, ops * 1e-3, 1e-9);
+  EXPECT_DOUBLE_EQ(b->step(decode(1, 128)).seconds, a->step(decode(1, 128)).seconds);
 }
 
 // Beyond 256 decode steps the run is sampled; the integral stays within 0.5 % of stepping every token.

@@ -28,10 +28,10 @@ constexpr double kStaticFractionOfTdp = 90.0 / 192.0;
 // KV reserved when an LPU system is sized: one sequence of this many tokens (or max_positions if smaller).
 constexpr int64_t kLpuKvReserveTokens = 4096;
 
-FamilyHooks hooks_for(const ChipSpec& chip, Precision precision) {
+FamilyHooks hooks_for(const ChipSpec& chip, Precision precision, const StackProfile* q8_dot) {
   switch (chip.family) {
     case Family::CPU:
-      return make_cpu_hooks(chip, precision);
+      return make_cpu_hooks(chip, precision, q8_dot);
     case Family::GPU:
       return make_gpu_hooks(chip, precision);
     case Family::TPU:
@@ -55,11 +55,29 @@ FamilyModel::FamilyModel(const ChipSpec& chip, const model::ModelConfig& config,
   if (m_chip.memory.empty()) fail("chip '{}': no memory levels", chip.name);
   m_precision = choose_precision(m_chip, precision);
   apply_activation_precision();
-  m_hooks = hooks_for(m_chip, m_precision.compute);
+  const StackProfile* q8_dot = use_q8_dot() ? &m_options.stack : nullptr;
+  if (q8_dot) {
+    m_precision.compute = Precision::INT8;
+    m_precision.dequantize = false;
+    m_precision.note = fmt::format(
+        "weights in {} ({:.3g} bits/weight); matmuls on the int8 dot-product instructions against "
+        "activations "
+        "quantized to 8 bits ({} kernels; blocks unpacked in registers)",
+        m_precision.format, m_precision.weight_bits, m_options.stack.name);
+  }
+  m_hooks = hooks_for(m_chip, m_precision.compute, q8_dot);
   // Families without a separate integer pipe: one integer op per vector lane, i.e. half the FLOP rate (FMA =
   // 2).
   if (m_hooks.integer_ops_per_s <= 0) m_hooks.integer_ops_per_s = m_hooks.vector_flops_per_s / 2;
   build_plan();
+}
+
+// CPU stacks with integer dot-product kernels (llama.cpp) run integer block formats that way when the chip
+// would otherwise widen them to fp32 on the SIMD FMA path (no matrix engine for the format).
+bool FamilyModel::use_q8_dot() const {
+  return m_chip.family == Family::CPU && m_options.stack.has_q8_dot() && m_precision.integer_blocks &&
+         m_precision.compute == Precision::FP32 && m_chip.peak_flops(Precision::INT8).has_value() &&
+         m_chip.clock_mhz > 0;
 }
 
 // Weight-only quantization: the matmuls run at the activation precision; narrower weights are widened first.

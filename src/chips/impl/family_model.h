@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "chips/cost_model.h"
+#include "chips/stack.h"
 #include "graph/graph.h"
 
 namespace xpusim::chips::impl {
@@ -35,6 +36,9 @@ struct FamilyHooks {
   // Matrix units, including tile padding, wave quantization over units, systolic fill/drain and the chip's
   // gemm_fraction. `peak` is the chip's peak at the compute precision (FLOP/s).
   std::function<double(const Gemm& gemm, double peak)> gemm_seconds;
+  // Attention's score and value products when they do not run like the weight matmuls (CPU q8 dot path:
+  // attention stays on the fp32 FMA path); empty = gemm_seconds.
+  std::function<double(const Gemm& gemm, double peak)> attention_gemm_seconds;
   double vector_flops_per_s = 0;  // element-wise and softmax work
   double integer_ops_per_s = 0;   // integer / type-conversion instructions (weight unpacking), lane-ops per s
   bool fuses_elementwise =
@@ -54,7 +58,8 @@ struct SystolicArray {
 };
 double systolic_seconds(const Gemm& gemm, double peak, const SystolicArray& array);
 
-FamilyHooks make_cpu_hooks(const ChipSpec& chip, Precision precision);
+// `q8_dot`: the stack's integer dot-product kernels run the weight matmuls (see StackProfile).
+FamilyHooks make_cpu_hooks(const ChipSpec& chip, Precision precision, const StackProfile* q8_dot);
 FamilyHooks make_gpu_hooks(const ChipSpec& chip, Precision precision);
 FamilyHooks make_tpu_hooks(const ChipSpec& chip, Precision precision);
 FamilyHooks make_npu_hooks(const ChipSpec& chip, Precision precision);
@@ -73,6 +78,8 @@ struct PrecisionChoice {
   // 2 for fp8 (e4m3 -> f16 -> bf16: no direct convert before Blackwell), 2 for 4-bit formats (unpack +
   // convert).
   double convert_ops_per_weight = 0;
+  bool integer_blocks =
+      false;  // an integer format (int8, int4, ggml Q4_0/Q8_0/K-quants): int8 dot products apply
   std::string format = "bf16";  // canonical format name
   std::string note;             // what was decided, for SystemPlan::notes
 };
@@ -126,13 +133,14 @@ class FamilyModel : public CostModel {
 
   void build_plan();
   void apply_activation_precision();
+  bool use_q8_dot() const;
   const CachedOps& cached_ops(int64_t tokens, int64_t sequences);
   Work work_of(const graph::Graph& graph, const graph::Op& op, double rows) const;
   void fill_traffic(Work& work) const;
   OpCost finish(const Work& work) const;
   OpCost attention_cost(const graph::Op& op, const StepShape& shape) const;
   StepCost evaluate(const StepShape& shape);
-  OpCost stack_overhead(double tokens_in_step) const;
+  OpCost stack_overhead(double tokens_in_step, double sequences) const;
   StepCost evaluate_pipelined(const StepShape& shape, int64_t micro_batches);
   std::pair<double, double> gemm_passes(const Gemm& gemm, int level, double act_bytes,
                                         double weight_bytes) const;

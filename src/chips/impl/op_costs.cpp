@@ -266,7 +266,9 @@ OpCost FamilyModel::attention_cost(const graph::Op& op, const StepShape& shape) 
     const double rows = static_cast<double>(q) * group;
     const double causal = keys / (static_cast<double>(q) * kv_rows);
     const Gemm scores{rows, kv_rows, d, kv_heads}, values{rows, d, kv_rows, kv_heads};
-    w.compute_s += (m_hooks.gemm_seconds(scores, m_peak) + m_hooks.gemm_seconds(values, m_peak)) * causal;
+    const auto& attention_gemm =
+        m_hooks.attention_gemm_seconds ? m_hooks.attention_gemm_seconds : m_hooks.gemm_seconds;
+    w.compute_s += (attention_gemm(scores, m_peak) + attention_gemm(values, m_peak)) * causal;
     w.matrix_flops += heads * keys * 4 * d;
     w.vector_flops += heads * keys * 4;
     const double qo = 2 * static_cast<double>(q) * heads * d * m_act_bytes;

@@ -178,6 +178,7 @@ PrecisionChoice choose_precision(const ChipSpec& chip, const std::string& format
   PrecisionChoice choice;
   choice.weight_bits = format.bits;
   choice.convert_ops_per_weight = convert_ops(format.cls);
+  choice.integer_blocks = format.cls == FormatClass::INT8 || format.cls == FormatClass::INT4;
   choice.format = format.name;
   const Precision native = native_precision(format.cls);
   auto has = [&](Precision p) { return chip.peak_flops(p).has_value(); };

@@ -41,7 +41,8 @@ StepCost FamilyModel::evaluate(const StepShape& shape) {
   step.ops = cached.ops;
   for (size_t i = 0; i < cached.attention.size(); ++i)
     step.ops[cached.attention[i]] = attention_cost(*cached.attention_ops[i], shape);
-  if (m_options.stack.valid()) step.ops.push_back(stack_overhead(static_cast<double>(tokens)));
+  if (m_options.stack.valid())
+    step.ops.push_back(stack_overhead(static_cast<double>(tokens), static_cast<double>(sequences)));
   if (m_stages > 1) {
     // Activations of the step cross each stage boundary once, after the hop latency.
     const Interconnect& net = *m_chip.interconnect;
@@ -64,15 +65,20 @@ StepCost FamilyModel::evaluate(const StepShape& shape) {
 // The stack's serialised costs: kernel gaps of every layer (a layer's kernels run once per step whatever the
 // batch) and the host's per-step work. Weight-only dequantization inside the matmul kernels, when the stack's
 // kernels do not overlap it with the weight stream, costs dequant_ops_per_weight vector ops per weight read.
-OpCost FamilyModel::stack_overhead(double tokens_in_step) const {
+OpCost FamilyModel::stack_overhead(double tokens_in_step, double sequences) const {
   const StackProfile& stack = m_options.stack;
   OpCost cost;
   cost.op_type = "stack";
   cost.label = fmt::format("{}: kernel gaps and host work", stack.name);
   cost.bytes_per_level.assign(m_chip.memory.size(), 0.0);
-  double seconds = (static_cast<double>(m_config.n_layers) * stack.kernels_per_layer * stack.kernel_gap_us +
-                    stack.step_overhead_us) *
-                   1e-6;
+  // A step with more tokens than sequences holds a prompt: stacks that trace only decode dispatch it op by
+  // op.
+  const bool prefill = tokens_in_step > sequences;
+  const double gap =
+      prefill && stack.prefill_kernel_gap_us > 0 ? stack.prefill_kernel_gap_us : stack.kernel_gap_us;
+  double seconds =
+      (static_cast<double>(m_config.n_layers) * stack.kernels_per_layer * gap + stack.step_overhead_us) *
+      1e-6;
   if (m_precision.dequantize && stack.dequant_in_series) {
     const double weights_read = static_cast<double>(m_config.active_param_count()) / m_tensor_ways;
     const double dequant_ops =
