@@ -177,6 +177,8 @@ HostInfo run_detection() {
   const auto bandwidth = detail::cached_read_bandwidth(host.logical_cpus, llc, host.dram_bytes, machine_key,
                                                        g_refresh_bandwidth);
   host.bandwidth_cached = bandwidth.cached;
+  host.bandwidth_load_average = bandwidth.load_average;
+  host.bandwidth_busy = bandwidth.busy;
   host.bandwidth_probes = bandwidth.probes;
   host.dram_read_gbps = bandwidth.read_gbps;
   host.bandwidth_threads = bandwidth.threads;

@@ -48,6 +48,8 @@ struct HostInfo {
   double bandwidth_seconds = 0;   // wall time spent measuring
   bool bandwidth_cached = false;  // taken from the per-machine cache (chips --detect measures again)
   int bandwidth_probes = 0;       // probes the median was taken over (0 when cached)
+  double bandwidth_load_average = 0;  // 1-minute load average during the probe
+  bool bandwidth_busy = false;        // probed on a busy machine (load >= CPUs): not cached, likely low
 };
 
 // Detected once per process (thread-safe); later calls return the cached result. The DRAM bandwidth comes

@@ -14,6 +14,8 @@ struct BandwidthResult {
   uint64_t checksum = 0;
   int probes = 0;       // rounds whose best passes the median was taken over
   bool cached = false;  // read from the per-machine cache file, not measured by this process
+  double load_average = 0;  // 1-minute load average when measured
+  bool busy = false;        // measured while other work held the cores (load >= CPUs): not cached
 };
 
 // Streaming read over a buffer ~8x the last-level cache (64-512 MiB) on `threads` threads, ~0.3 s: five short

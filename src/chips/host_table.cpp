@@ -111,9 +111,13 @@ std::string host_report(const HostInfo& host) {
   else
     text += fmt::format(
         "bandwidth:  {:.1f} GB/s streaming read ({} threads, {} MiB buffer, median of {} probes, {:.2f} s; "
-        "cached)\n",
+        "{})\n",
         host.dram_read_gbps, host.bandwidth_threads, host.bandwidth_buffer_bytes >> 20, host.bandwidth_probes,
-        host.bandwidth_seconds);
+        host.bandwidth_seconds,
+        host.bandwidth_busy ? fmt::format("NOT cached: load average {:.1f} on {} CPUs, other work shared the "
+                                          "cores, so this is low; run `xpusim chips --detect` when idle",
+                                          host.bandwidth_load_average, host.logical_cpus)
+                            : std::string("cached"));
   return text;
 }
 
