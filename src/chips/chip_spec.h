@@ -98,6 +98,9 @@ struct System {
   std::optional<int> max_chips;
   std::optional<int> chips_per_node;
   Partition partition = Partition::AUTO;
+  // Statically scheduled multi-chip systems (lpu): the shortest time one decoder layer of a step can take,
+  // its synchronisation across the chips that hold it included (docs/chips.md, "Per-layer synchronisation").
+  std::optional<double> layer_sync_us;
 };
 
 struct Compute {

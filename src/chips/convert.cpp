@@ -137,6 +137,7 @@ void convert_system(const toml::table& root, const std::string& file, ChipSpec& 
   system.max_chips = optional_int(table, "max_chips");
   system.chips_per_node = optional_int(table, "chips_per_node");
   system.partition = enum_at(table, "partition", partition_names(), Partition::AUTO);
+  system.layer_sync_us = optional_number(table, "layer_sync_us");
   if ((system.auto_size || system.chips_per_system > 1) && !chip.interconnect)
     fail("{}: [system] has more than one chip but the file has no [interconnect] table",
          node_location(table, file));

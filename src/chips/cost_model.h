@@ -124,6 +124,9 @@ struct CostOptions {
   std::string kv_dtype;
   std::string activations;
   StackProfile stack;
+  // Systems that size themselves (lpu): KV tokens to make room for, i.e. batch x (prompt + generated) of the
+  // run being asked about; 0 = one sequence of min(4096, max_positions) tokens.
+  int64_t kv_reserve_tokens = 0;
 };
 std::unique_ptr<CostModel> make_cost_model(const ChipSpec& chip, const model::ModelConfig& config,
                                            const std::string& precision, const CostOptions& options);

@@ -69,6 +69,7 @@ nlohmann::json chip_to_json(const ChipSpec& chip) {
   out["chips_per_system"] =
       chip.system.auto_size ? nlohmann::json("auto") : nlohmann::json(chip.system.chips_per_system);
   out["partition"] = name_of(partition_names(), chip.system.partition);
+  if (chip.system.layer_sync_us) out["layer_sync_us"] = *chip.system.layer_sync_us;
   nlohmann::json compute = {{"unit_name", chip.compute.unit_name}, {"units", chip.compute.units}};
   nlohmann::json peaks = nlohmann::json::object(), macs = nlohmann::json::object();
   for (const auto& p : precision_table()) {

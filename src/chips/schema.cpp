@@ -150,6 +150,8 @@ std::vector<SchemaField> build_schema() {
   rows.push_back(integer("system.chips_per_node", opt, 1, 1e6, "chips per node/board (links inside a node)"));
   rows.push_back(other("system.partition", FieldType::ENUM, opt,
                        "how a model is split over the chips (default auto)", names_of(partition_names())));
+  rows.push_back(number("system.layer_sync_us", opt, 0, false, 1e6, "us",
+                        "lpu: shortest time of one decoder layer per step, synchronisation included"));
 
   rows.push_back(
       other("efficiency", FieldType::TABLE, core, "documented achievable fractions; each with a source"));

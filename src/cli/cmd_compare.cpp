@@ -114,6 +114,7 @@ void run_compare(const CompareOptions& options) {
   const model::ModelConfig config = prepare_model(options, result);
   chips::CostOptions cost_options;
   cost_options.kv_dtype = options.kv_dtype;
+  cost_options.kv_reserve_tokens = options.batch * (options.prompt_len + options.gen_len);
   if (!options.kv_dtype.empty())
     chips::kv_dtype_bytes(options.kv_dtype);  // a typo fails before any chip runs
   const report::CostModelFactory factory = [&](const chips::ChipSpec& chip, const model::ModelConfig& cfg,

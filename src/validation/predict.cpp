@@ -152,6 +152,9 @@ Prediction predict_point(const Point& point) {
     chips::CostOptions options;
     options.kv_dtype = point.kv_dtype;
     options.activations = point.activations;
+    // Self-sizing systems (lpu) make room for the row's own KV: every sequence at its full length.
+    const int64_t length = point.sharegpt ? 2048 : std::max<int64_t>(1, point.input) + point.output;
+    options.kv_reserve_tokens = std::max<int64_t>(1, point.batch) * length;
     if (!point.stack.empty()) options.stack = chips::load_stack(point.stack);
     auto model = chips::make_cost_model(chip, config, point.weights, options);
     const RunFigures run =

@@ -203,6 +203,22 @@ std::string render_markdown(const ValidationRun& run) {
                        p.stack.empty() ? "-" : p.stack, p.metric, value_text(p.measured),
                        value_text(r.predicted), signed_percent(r.error), r.bound);
   }
+  std::string power_rows;
+  for (const RowResult& row : run.rows) {
+    const Point& p = row.point;
+    const Prediction& r = row.prediction;
+    if (!r.ran || !p.measured_power_w || !r.predicted_power_w) continue;
+    const double error = (*r.predicted_power_w - *p.measured_power_w) / *p.measured_power_w;
+    power_rows += fmt::format("| {} | {} | {} | {:.3g} | {:.3g} | {} |\n", p.id, p.chip, p.metric,
+                              *p.measured_power_w, *r.predicted_power_w, signed_percent(error));
+  }
+  if (!power_rows.empty()) {
+    out +=
+        "\nPower of the rows that measured it (predicted = the run's energy / its time, all chips; what the "
+        "source measured, rail or wall, is in the row's notes):\n\n";
+    out += "| id | chip | metric | measured W | predicted W | error |\n|---|---|---|---|---|---|\n";
+    out += power_rows;
+  }
   out += "\nRows not run:\n\n";
   for (const RowResult& row : run.rows)
     if (!row.prediction.ran)

@@ -162,9 +162,11 @@ void FamilyModel::build_plan() {
 
   // Chip count.
   int chips = chip.system.chips_per_system;
+  const double kv_tokens = m_options.kv_reserve_tokens > 0
+                               ? static_cast<double>(m_options.kv_reserve_tokens)
+                               : static_cast<double>(std::min<int64_t>(
+                                     kLpuKvReserveTokens, std::max<int64_t>(1, m_config.max_positions)));
   if (chip.system.auto_size) {
-    const double kv_tokens = static_cast<double>(
-        std::min<int64_t>(kLpuKvReserveTokens, std::max<int64_t>(1, m_config.max_positions)));
     const double need = plan.weight_bytes + kv_tokens * plan.kv_bytes_per_token;
     const double needed = std::ceil(need / per_chip - 1e-9);
     if (needed > 1e6)
@@ -173,8 +175,9 @@ void FamilyModel::build_plan() {
     chips = static_cast<int>(needed);
     chips = std::max(chips, 1);
     plan.notes.push_back(fmt::format(
-        "{} chips: {:.4g} MB of weights + {:.4g} MB of KV ({} tokens reserved) over {:.4g} MB {} per chip",
-        chips, plan.weight_bytes / 1e6, kv_tokens * plan.kv_bytes_per_token / 1e6, kv_tokens, per_chip / 1e6,
+        "{} chips: {:.4g} MB of weights + {:.4g} MB of KV ({} tokens reserved{}) over {:.4g} MB {} per chip",
+        chips, plan.weight_bytes / 1e6, kv_tokens * plan.kv_bytes_per_token / 1e6, kv_tokens,
+        m_options.kv_reserve_tokens > 0 ? ": batch x (prompt + generated)" : "", per_chip / 1e6,
         outer_level.name));
     if (chip.system.max_chips && chips > *chip.system.max_chips)
       fail("chip '{}': model '{}' needs {} chips, more than system.max_chips = {}", chip.name, m_config.name,
@@ -194,9 +197,15 @@ void FamilyModel::build_plan() {
                                        m_config.n_heads, chips));
   }
   if (chips > 1 && partition == Partition::PIPELINE) {
-    m_stages = static_cast<int>(std::min<int64_t>(chips, m_config.n_layers));
-    plan.notes.push_back(fmt::format("pipeline: {} layers over {} stages, {} us per stage boundary",
-                                     m_config.n_layers, m_stages, chip.interconnect->latency_us));
+    split_pipeline_stages(chips, kv_tokens * plan.kv_bytes_per_token);
+    plan.chips_used = chips;
+  }
+  if (chip.system.layer_sync_us && *chip.system.layer_sync_us > 0) {
+    m_layer_sync_s = *chip.system.layer_sync_us * 1e-6;
+    plan.notes.push_back(fmt::format(
+        "a decoder layer takes at least {:g} us per step (system.layer_sync_us: the layer's synchronisation "
+        "across its chips)",
+        *chip.system.layer_sync_us));
   }
 
   const double capacity = per_chip * chips;
@@ -232,6 +241,48 @@ void FamilyModel::build_plan() {
     plan.notes.push_back("no power figures: static energy not counted");
   }
   m_energy = make_energy_table(chip, m_precision.compute, plan.notes);
+}
+
+// Pipeline partition: layers are laid out over stages, a stage holding ceil(layers / stages) whole layers
+// plus their share of the KV reserve. When that is more than one chip's memory, the stage is split
+// tensor-parallel over as many chips as it needs (each chip then holds 1/ways of every matrix and the layer
+// all-reduces over them), so no chip is asked to stream a layer it cannot hold. A self-sizing system
+// (chips_per_system = "auto") takes the stage count, from min(chips, layers) up to one layer per stage, that
+// needs the fewest chips.
+void FamilyModel::split_pipeline_stages(int& chips, double kv_bytes) {
+  const double per_chip = m_chip.memory.back().total_capacity_bytes();
+  const double layers = static_cast<double>(m_config.n_layers);
+  const double bytes_per_layer = (m_plan.weight_bytes + kv_bytes) / layers;
+  const auto ways_for = [&](double stages) {
+    const double layers_per_stage = std::ceil(layers / stages - 1e-9);
+    return std::max(1.0, std::ceil(layers_per_stage * bytes_per_layer / per_chip - 1e-9));
+  };
+  double stages = std::min<double>(chips, layers);
+  double ways = ways_for(stages);
+  if (m_chip.system.auto_size) {
+    double best = std::max<double>(chips, stages * ways);
+    for (double s = stages + 1; s <= layers && ways > 1; ++s) {
+      const double w = ways_for(s);
+      if (std::max<double>(chips, s * w) < best) {
+        best = std::max<double>(chips, s * w);
+        stages = s;
+        ways = w;
+      }
+    }
+  }
+  m_stages = static_cast<int>(stages);
+  m_tensor_ways = static_cast<int>(ways);
+  chips = std::max(chips, static_cast<int>(stages * ways));
+  if (ways > 1) {
+    if (m_chip.system.max_chips && chips > *m_chip.system.max_chips)
+      fail("chip '{}': model '{}' needs {} stages x {} chips, more than system.max_chips = {}", m_chip.name,
+           m_config.name, m_stages, m_tensor_ways, *m_chip.system.max_chips);
+  }
+  m_plan.notes.push_back(fmt::format(
+      "pipeline: {} layers over {} stages of {} chip(s) ({:.4g} MB of weights + KV per stage, {:.4g} MB per "
+      "chip), {} us per stage boundary{}",
+      m_config.n_layers, m_stages, m_tensor_ways, std::ceil(layers / stages - 1e-9) * bytes_per_layer / 1e6,
+      per_chip / 1e6, m_chip.interconnect->latency_us, ways > 1 ? "; tensor parallel inside a stage" : ""));
 }
 
 double FamilyModel::level_bandwidth(int level) const {

@@ -44,6 +44,9 @@ struct FamilyHooks {
   bool fuses_elementwise =
       false;                  // element-wise ops run in the producing kernel's epilogue (no launch/traffic)
   bool async_launch = false;  // launches overlap the previous op (time = max), else they add (dispatch)
+  // Collectives are compiler-scheduled direct exchanges (every chip sends its share straight to its peers):
+  // an all-reduce is one reduce-scatter and one all-gather round, 2 link latencies, not a ring's 2(p-1).
+  bool direct_collectives = false;
   // Register-level block (rows, cols) of one matrix engine: bounds reuse of the innermost memory level.
   double register_rows = 1, register_cols = 1;
   std::vector<std::string> notes;  // assumptions this family made about the chip
@@ -141,6 +144,8 @@ class FamilyModel : public CostModel {
   OpCost attention_cost(const graph::Op& op, const StepShape& shape) const;
   StepCost evaluate(const StepShape& shape);
   OpCost stack_overhead(double tokens_in_step, double sequences) const;
+  void add_layer_sync(StepCost& step) const;
+  void split_pipeline_stages(int& chips, double kv_bytes);
   StepCost evaluate_pipelined(const StepShape& shape, int64_t micro_batches);
   std::pair<double, double> gemm_passes(const Gemm& gemm, int level, double act_bytes,
                                         double weight_bytes) const;
@@ -155,13 +160,14 @@ class FamilyModel : public CostModel {
   SystemPlan m_plan;
   FamilyHooks m_hooks;
   PrecisionChoice m_precision;
-  int m_weight_level = 0;  // chip level index holding the weights (KV: always the outermost level)
-  double m_act_bytes = 2;  // bytes per activation element
-  double m_kv_bytes = 2;   // bytes per KV cache element
-  double m_peak = 0;       // one chip, compute precision, FLOP/s
-  int m_tensor_ways = 1;   // tensor-parallel degree
-  int m_stages = 1;        // pipeline stages
-  double m_static_w = 0;   // static power of the whole system
+  int m_weight_level = 0;     // chip level index holding the weights (KV: always the outermost level)
+  double m_act_bytes = 2;     // bytes per activation element
+  double m_kv_bytes = 2;      // bytes per KV cache element
+  double m_peak = 0;          // one chip, compute precision, FLOP/s
+  int m_tensor_ways = 1;      // tensor-parallel degree
+  int m_stages = 1;           // pipeline stages
+  double m_layer_sync_s = 0;  // lpu: shortest time of one decoder layer per step (system.layer_sync_us)
+  double m_static_w = 0;      // static power of the whole system
   EnergyTable m_energy;
   std::map<std::pair<int64_t, int64_t>, std::unique_ptr<CachedOps>> m_cache;
 };

@@ -2,7 +2,10 @@
 // system). Each chip's MXM planes are weight-stationary tile_n x tile_k arrays fed one activation vector per
 // cycle (tile_m = 1); installing weights is limited by SRAM bandwidth (charged at the sram level), not by a
 // fixed install time. The compiler's static schedule fuses element-wise work into the streams and has no
-// per-op dispatch; layers are pipelined over the chips with the link latency per stage boundary.
+// per-op dispatch; layers are pipelined over the chips with the link latency per stage boundary, split
+// tensor-parallel inside a stage when its layers do not fit one chip (FamilyModel::split_pipeline_stages),
+// and a decoder layer never takes less than the system's per-layer synchronisation time
+// (system.layer_sync_us).
 #include "chips/impl/family_model.h"
 
 namespace xpusim::chips::impl {
@@ -28,6 +31,9 @@ FamilyHooks make_lpu_hooks(const ChipSpec& chip, Precision) {
   }
   hooks.fuses_elementwise = true;
   hooks.async_launch = true;
+  // The static schedule moves partial sums straight to the chips that need them (Groq's software-scheduled
+  // Dragonfly [S23]; SambaNova's peer-to-peer RDU links [S31]).
+  hooks.direct_collectives = true;
   return hooks;
 }
 

@@ -192,7 +192,8 @@ OpCost FamilyModel::finish(const Work& w) const {
     const Interconnect& net = *m_chip.interconnect;
     const double links = net.topology == Topology::SWITCH ? net.links : std::min(net.links, 2);
     wire_per_chip = 2 * (p - 1) / p * w.allreduce_bytes;
-    link_s = wire_per_chip / (links * net.link_bandwidth_gbps * 1e9) + 2 * (p - 1) * net.latency_us * 1e-6;
+    const double rounds = m_hooks.direct_collectives ? 2 : 2 * (p - 1);
+    link_s = wire_per_chip / (links * net.link_bandwidth_gbps * 1e9) + rounds * net.latency_us * 1e-6;
     cost.link_bytes = wire_per_chip * p;
     if (link_s > slowest) {
       slowest = link_s;

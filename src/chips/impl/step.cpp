@@ -58,8 +58,30 @@ StepCost FamilyModel::evaluate(const StepShape& shape) {
     hop.energy.static_j = m_static_w * hop.seconds;
     step.ops.push_back(hop);
   }
+  add_layer_sync(step);
   sum_step(step, m_chip.memory.size());
   return step;
+}
+
+// Statically scheduled multi-chip systems: a decoder layer cannot finish faster than the chips holding it
+// synchronise (system.layer_sync_us, measured per layer at batch 1). The layers' own work and the stage hops
+// run inside that time; only the part of the floor they do not fill is added, as one "sync" op.
+void FamilyModel::add_layer_sync(StepCost& step) const {
+  if (m_layer_sync_s <= 0) return;
+  double layered_s = 0;
+  for (const OpCost& op : step.ops)
+    if (op.layer >= 0 || op.op_type == "transfer") layered_s += op.seconds;
+  const double floor_s = static_cast<double>(m_config.n_layers) * m_layer_sync_s;
+  // Always present (0 s when the work fills the floor) so steps keep the same op list for merging.
+  OpCost sync;
+  sync.op_type = "sync";
+  sync.label = fmt::format("per-layer synchronisation: {} layers x {:g} us, beyond their work",
+                           m_config.n_layers, m_layer_sync_s * 1e6);
+  sync.bytes_per_level.assign(m_chip.memory.size(), 0.0);
+  sync.seconds = std::max(0.0, floor_s - layered_s);
+  sync.bound = Bound::INTERCONNECT;
+  sync.energy.static_j = m_static_w * sync.seconds;
+  step.ops.push_back(sync);
 }
 
 // The stack's serialised costs: kernel gaps of every layer (a layer's kernels run once per step whatever the
