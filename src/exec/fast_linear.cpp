@@ -37,6 +37,21 @@ const uint8_t* row_bytes_at(const model::TensorView& weight, int64_t row) {
   return weight.dtype == DType::NUMERICS ? numerics_row(weight, row) : stored_row(weight, row);
 }
 
+// The level's fused fp32 dot of the weight's rows and the block size its `blocks` argument counts, or a
+// nullptr dot. Fused numerics rows need whole blocks (no padded last block): the dot reads exactly `in`
+// values.
+struct FusedRowDot {
+  simd::FusedDot dot = nullptr;
+  int64_t block = 1;
+};
+FusedRowDot fused_row_dot(const model::TensorView& weight, const simd::SimdKernels& kernels) {
+  if (weight.dtype != DType::NUMERICS)
+    return {simd::fused_dot(kernels, weight.dtype), dtype_info(weight.dtype).block_elements};
+  const auto block = static_cast<int64_t>(numerics::format_row(weight.numerics_format).block_elements);
+  if (weight.row_elements() % block != 0) return {};
+  return {simd::fused_dot_numerics(kernels, weight.numerics_format), block};
+}
+
 // The tokens' activations as int8 blocks for the weight's integer dot (simd_kernels.h), when the level has
 // one and the activations may be rounded.
 struct IntegerDot {
@@ -51,13 +66,7 @@ void gemv_rows(const model::TensorView& weight, const float* bias, const float* 
                const IntegerDot& integer) {
   const int64_t in = weight.row_elements(), out = weight.rows();
   const bool stored = weight.dtype != DType::NUMERICS;
-  // Fused numerics rows need whole blocks (no padded last block): the dot reads exactly `in` values.
-  const int64_t block =
-      stored ? dtype_info(weight.dtype).block_elements
-             : static_cast<int64_t>(numerics::format_row(weight.numerics_format).block_elements);
-  const simd::FusedDot fused = stored            ? simd::fused_dot(kernels, weight.dtype)
-                               : in % block == 0 ? simd::fused_dot_numerics(kernels, weight.numerics_format)
-                                                 : nullptr;
+  const FusedRowDot fused = fused_row_dot(weight, kernels);
   // Rows of 2-byte floats: stored bf16 / f16, or numerics-packed bf16 / fp16 where the level's dots are
   // exact.
   const bool bf16_row = stored ? weight.dtype == DType::BF16
@@ -87,10 +96,10 @@ void gemv_rows(const model::TensorView& weight, const float* bias, const float* 
         y[t * out + r] =
             integer.dot(row, (*integer.tokens)[static_cast<size_t>(t)], integer.tensor_factor) + b;
       }
-    } else if (fused) {
+    } else if (fused.dot) {
       const uint8_t* row = row_bytes_at(weight, r);
       for (int64_t t = 0; t < n; ++t)
-        y[t * out + r] = fused(row, x + t * in, in / block, weight.tensor_amax) + b;
+        y[t * out + r] = fused.dot(row, x + t * in, in / fused.block, weight.tensor_amax) + b;
     } else if ((bf16_row || f16_row) && reinterpret_cast<uintptr_t>(row_bytes_at(weight, r)) % 2 == 0) {
       const auto* row = reinterpret_cast<const uint16_t*>(row_bytes_at(weight, r));
       const auto dot = bf16_row ? kernels.dot_bf16 : kernels.dot_f16;
@@ -158,16 +167,26 @@ void gemm_panels(const model::TensorView& weight, const float* bias, const float
   }
 }
 
+// The weight's integer-dot target when the level has a dot for it and the rows fit it (depth a multiple of
+// 32 and of the format's row multiple) and int8 activations are allowed; else kind kNone.
+simd::Q8Target integer_target(const model::TensorView& weight, const simd::SimdKernels& kernels,
+                              Activations activations) {
+  const int64_t in = weight.row_elements();
+  if (activations != Activations::kInt8Blocks || in % simd::kQ8Block != 0) return {};
+  const simd::Q8Target target = weight.dtype == DType::NUMERICS ? simd::q8_target(weight.numerics_format)
+                                                                : simd::q8_target(weight.dtype);
+  if (!simd::q8_dot(kernels, target.kind) || in % target.row_multiple != 0) return {};
+  return target;
+}
+
 // Quantizes the n tokens' activations for the weight's integer dot; a dot of nullptr if there is none
 // (level, format, depth not a multiple of 32, fp32 asked for, or NaN / Inf in x).
 IntegerDot integer_dot(const model::TensorView& weight, const float* x, int64_t n,
                        const simd::SimdKernels& kernels, Activations activations) {
   const int64_t in = weight.row_elements();
-  if (activations != Activations::kInt8Blocks || in % simd::kQ8Block != 0) return {};
-  const simd::Q8Target target = weight.dtype == DType::NUMERICS ? simd::q8_target(weight.numerics_format)
-                                                                : simd::q8_target(weight.dtype);
+  const simd::Q8Target target = integer_target(weight, kernels, activations);
   const simd::Q8Dot dot = simd::q8_dot(kernels, target.kind);
-  if (!dot || in % target.row_multiple != 0) return {};
+  if (!dot) return {};
   // One buffer set per calling thread, reused across calls (the executor calls from one thread).
   thread_local std::vector<simd::Q8Activations> tokens;
   if (tokens.size() < static_cast<size_t>(n)) tokens.resize(static_cast<size_t>(n));
@@ -181,25 +200,15 @@ IntegerDot integer_dot(const model::TensorView& weight, const float* x, int64_t 
 
 LinearPath decode_path(const model::TensorView& weight, const simd::SimdKernels& kernels,
                        Activations activations) {
-  const int64_t in = weight.row_elements();
   const bool stored = weight.dtype != DType::NUMERICS;
-  if (activations == Activations::kInt8Blocks && in % simd::kQ8Block == 0) {
-    const simd::Q8Target target =
-        stored ? simd::q8_target(weight.dtype) : simd::q8_target(weight.numerics_format);
-    if (simd::q8_dot(kernels, target.kind) && in % target.row_multiple == 0) return LinearPath::kIntegerDot;
-  }
+  if (integer_target(weight, kernels, activations).kind != simd::Q8Kind::kNone)
+    return LinearPath::kIntegerDot;
   if (stored && weight.dtype == DType::F32) return LinearPath::kFp32InPlace;
   if (stored ? (weight.dtype == DType::BF16 || weight.dtype == DType::F16)
              : kernels.exact_dots && (weight.numerics_format == numerics::Format::BF16 ||
                                       weight.numerics_format == numerics::Format::FP16))
     return LinearPath::kHalfDot;
-  const int64_t block =
-      stored ? dtype_info(weight.dtype).block_elements
-             : static_cast<int64_t>(numerics::format_row(weight.numerics_format).block_elements);
-  const simd::FusedDot fused = stored            ? simd::fused_dot(kernels, weight.dtype)
-                               : in % block == 0 ? simd::fused_dot_numerics(kernels, weight.numerics_format)
-                                                 : nullptr;
-  return fused ? LinearPath::kFusedDot : LinearPath::kDecodedRows;
+  return fused_row_dot(weight, kernels).dot ? LinearPath::kFusedDot : LinearPath::kDecodedRows;
 }
 
 const char* linear_path_name(LinearPath path) {

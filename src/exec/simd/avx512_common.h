@@ -186,11 +186,12 @@ XPUSIM_AVX512_VNNI float q8_dot_ue_4bit(const uint8_t* row, const Q8Activations&
 XPUSIM_AVX512_VNNI void q8_dot_rows_ue_4bit(const uint8_t* row, int64_t stride, int64_t rows,
                                             const Q8Activations& x, float tensor_factor, float* out);
 // simd_avx512_kquants.cpp: GGUF K-quant and Q5_0 / Q5_1 integer dots (VNNI), exact fused fp32 K-quant dots.
-XPUSIM_AVX512_VNNI float q8_dot_q4_k(const uint8_t* row, const Q8Activations& x, float tensor_factor);
-XPUSIM_AVX512_VNNI float q8_dot_q5_k(const uint8_t* row, const Q8Activations& x, float tensor_factor);
+// Q4_K (kFifthBit = false) / Q5_K; Q5_0 (kQ5_1 = false) / Q5_1.
+template <bool kFifthBit>
+XPUSIM_AVX512_VNNI float q8_dot_k_min(const uint8_t* row, const Q8Activations& x, float tensor_factor);
 XPUSIM_AVX512_VNNI float q8_dot_q6_k(const uint8_t* row, const Q8Activations& x, float tensor_factor);
-XPUSIM_AVX512_VNNI float q8_dot_q5_0(const uint8_t* row, const Q8Activations& x, float tensor_factor);
-XPUSIM_AVX512_VNNI float q8_dot_q5_1(const uint8_t* row, const Q8Activations& x, float tensor_factor);
+template <bool kQ5_1>
+XPUSIM_AVX512_VNNI float q8_dot_q5(const uint8_t* row, const Q8Activations& x, float tensor_factor);
 XPUSIM_AVX512_VNNI float q8_dot_iq4_nl(const uint8_t* row, const Q8Activations& x, float tensor_factor);
 XPUSIM_AVX512_VNNI float q8_dot_iq4_xs(const uint8_t* row, const Q8Activations& x, float tensor_factor);
 XPUSIM_AVX512 float dot_q4_k(const uint8_t* row, const float* x, int64_t blocks, float tensor_amax);

@@ -135,30 +135,54 @@ XPUSIM_AVX2 float q8_dot_q8_0(const uint8_t* row, const Q8Activations& x, float)
 }
 
 // GGUF K-quants (kquant_common.h), one 32-value activation block per step.
+// Codes of 32-value sub-block j of a Q4_K (0..15) / Q5_K (0..31) super-block as bytes in element order;
+// high_bits: the Q5_K super-block's qh[32] (k_min_high_bits).
+template <bool kFifthBit>
+XPUSIM_AVX2 inline __m256i k_min_high_bits(const uint8_t* block) {
+  if constexpr (kFifthBit) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 16));
+  return _mm256_setzero_si256();
+}
+template <bool kFifthBit>
+XPUSIM_AVX2 inline __m256i k_min_codes(const uint8_t* block, __m256i high_bits, int64_t j) {
+  constexpr int64_t kNibbles = kFifthBit ? 48 : 16;
+  const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + kNibbles + 32 * (j / 2)));
+  __m256i codes = _mm256_and_si256(j % 2 == 0 ? bytes : _mm256_srli_epi16(bytes, 4), _mm256_set1_epi8(0x0F));
+  if constexpr (kFifthBit) {
+    const __m256i bit = _mm256_set1_epi8(static_cast<char>(1 << j));
+    const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(high_bits, bit), bit);
+    codes = _mm256_or_si256(codes, _mm256_and_si256(set, _mm256_set1_epi8(0x10)));
+  }
+  return codes;
+}
+
+// Codes (0..63) of 32-value block j of a Q6_K super-block as bytes in element order: the ql nibble with qh
+// bits 2 quarter, 2 quarter + 1 moved into bits 4-5 (a 16-bit shift: the neighbour's bits are masked off).
+XPUSIM_AVX2 inline __m256i q6_k_codes(const uint8_t* block, int64_t j) {
+  const int64_t half = j / 4, quarter = j % 4;
+  const __m256i ql =
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 64 * half + 32 * (quarter % 2)));
+  const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 128 + 32 * half));
+  const __m256i low = _mm256_and_si256(quarter < 2 ? ql : _mm256_srli_epi16(ql, 4), _mm256_set1_epi8(0x0F));
+  const int shift = 2 * static_cast<int>(quarter) - 4;
+  const __m256i moved = shift < 0 ? _mm256_sll_epi16(qh, _mm_cvtsi32_si128(-shift))
+                                  : _mm256_srl_epi16(qh, _mm_cvtsi32_si128(shift));
+  return _mm256_or_si256(low, _mm256_and_si256(moved, _mm256_set1_epi8(0x30)));
+}
+
 // Q4_K / Q5_K: codes 0..31 as unsigned bytes, per sub-block d sc d_x sum(code q) - dmin m (d_x sum q).
 template <bool kFifthBit>
 XPUSIM_AVX2 float q8_dot_k_min(const uint8_t* row, const Q8Activations& x, float) {
   constexpr int64_t kBytes = kFifthBit ? kquant::kQ5KBytes : kquant::kQ4KBytes;
-  constexpr int64_t kNibbles = kFifthBit ? 48 : 16;
   __m256 acc = _mm256_setzero_ps();
   float min_total = 0.0f;
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
   for (int64_t s = 0; s < x.blocks / 8; ++s, row += kBytes) {
     uint8_t unpacked[16];
     kquant::unpack_scales_mins(row + 4, unpacked);
     const float d = half_at(row), dmin = half_at(row + 2);
-    const __m256i high_bits =
-        kFifthBit ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 16)) : _mm256_setzero_si256();
+    const __m256i high_bits = k_min_high_bits<kFifthBit>(row);
     for (int64_t j = 0; j < 8; ++j) {
       const int64_t b = 8 * s + j;
-      const __m256i bytes =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + kNibbles + 32 * (j / 2)));
-      __m256i codes = _mm256_and_si256(j % 2 == 0 ? bytes : _mm256_srli_epi16(bytes, 4), low4);
-      if constexpr (kFifthBit) {
-        const __m256i bit = _mm256_set1_epi8(static_cast<char>(1 << j));
-        const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(high_bits, bit), bit);
-        codes = _mm256_or_si256(codes, _mm256_and_si256(set, _mm256_set1_epi8(0x10)));
-      }
+      const __m256i codes = k_min_codes<kFifthBit>(row, high_bits, j);
       const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + 32 * b));
       acc = _mm256_fmadd_ps(
           _mm256_cvtepi32_ps(sum_products(codes, q)),
@@ -173,21 +197,12 @@ XPUSIM_AVX2 float q8_dot_k_min(const uint8_t* row, const Q8Activations& x, float
 // 16-value scales of the block in vpmaddwd, then d d_x in fp32.
 XPUSIM_AVX2 float q8_dot_q6_k(const uint8_t* row, const Q8Activations& x, float) {
   __m256 acc = _mm256_setzero_ps();
-  const __m256i low4 = _mm256_set1_epi8(0x0F), bits45 = _mm256_set1_epi8(0x30);
   for (int64_t s = 0; s < x.blocks / 8; ++s, row += kquant::kQ6KBytes) {
     const float d = half_at(row + 208);
     const auto* scales = reinterpret_cast<const int8_t*>(row + 192);
     for (int64_t j = 0; j < 8; ++j) {
-      const int64_t b = 8 * s + j, half = j / 4, quarter = j % 4;
-      const __m256i ql =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 64 * half + 32 * (quarter % 2)));
-      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 128 + 32 * half));
-      const __m256i low = _mm256_and_si256(quarter < 2 ? ql : _mm256_srli_epi16(ql, 4), low4);
-      // qh bits 2 quarter, 2 quarter + 1 into bits 4-5 (a 16-bit shift: the neighbour's bits are masked off).
-      const int shift = 2 * static_cast<int>(quarter) - 4;
-      const __m256i moved = shift < 0 ? _mm256_sll_epi16(qh, _mm_cvtsi32_si128(-shift))
-                                      : _mm256_srl_epi16(qh, _mm_cvtsi32_si128(shift));
-      const __m256i codes = _mm256_or_si256(low, _mm256_and_si256(moved, bits45));
+      const int64_t b = 8 * s + j;
+      const __m256i codes = q6_k_codes(row, j);
       const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + 32 * b));
       const __m256i pairs = _mm256_add_epi16(
           _mm256_maddubs_epi16(codes, q),
@@ -279,24 +294,14 @@ XPUSIM_AVX2 inline __m256 fma_codes(__m256i codes, __m256 factor, __m256 offset,
 template <bool kFifthBit>
 XPUSIM_AVX2 float dot_k_min(const uint8_t* row, const float* x, int64_t blocks, float) {
   constexpr int64_t kBytes = kFifthBit ? kquant::kQ5KBytes : kquant::kQ4KBytes;
-  constexpr int64_t kNibbles = kFifthBit ? 48 : 16;
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
   for (int64_t s = 0; s < blocks; ++s, row += kBytes, x += 256) {
     uint8_t unpacked[16];
     kquant::unpack_scales_mins(row + 4, unpacked);
     const float d = half_at(row), dmin = half_at(row + 2);
-    const __m256i high_bits =
-        kFifthBit ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 16)) : _mm256_setzero_si256();
+    const __m256i high_bits = k_min_high_bits<kFifthBit>(row);
     for (int64_t j = 0; j < 8; ++j) {
-      const __m256i bytes =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + kNibbles + 32 * (j / 2)));
-      __m256i codes = _mm256_and_si256(j % 2 == 0 ? bytes : _mm256_srli_epi16(bytes, 4), low4);
-      if constexpr (kFifthBit) {
-        const __m256i bit = _mm256_set1_epi8(static_cast<char>(1 << j));
-        const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(high_bits, bit), bit);
-        codes = _mm256_or_si256(codes, _mm256_and_si256(set, _mm256_set1_epi8(0x10)));
-      }
+      const __m256i codes = k_min_codes<kFifthBit>(row, high_bits, j);
       const __m256 factor = _mm256_set1_ps(d * static_cast<float>(unpacked[j]));
       const __m256 offset = _mm256_set1_ps(dmin * static_cast<float>(unpacked[8 + j]));
       if (j % 2 == 0) {
@@ -311,20 +316,11 @@ XPUSIM_AVX2 float dot_k_min(const uint8_t* row, const float* x, int64_t blocks, 
 
 XPUSIM_AVX2 float dot_q6_k(const uint8_t* row, const float* x, int64_t blocks, float) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  const __m256i low4 = _mm256_set1_epi8(0x0F), bits45 = _mm256_set1_epi8(0x30);
   for (int64_t s = 0; s < blocks; ++s, row += kquant::kQ6KBytes, x += 256) {
     const float d = half_at(row + 208);
     const auto* scales = reinterpret_cast<const int8_t*>(row + 192);
     for (int64_t j = 0; j < 8; ++j) {
-      const int64_t half = j / 4, quarter = j % 4;
-      const __m256i ql =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 64 * half + 32 * (quarter % 2)));
-      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 128 + 32 * half));
-      const __m256i low = _mm256_and_si256(quarter < 2 ? ql : _mm256_srli_epi16(ql, 4), low4);
-      const int shift = 2 * static_cast<int>(quarter) - 4;
-      const __m256i moved = shift < 0 ? _mm256_sll_epi16(qh, _mm_cvtsi32_si128(-shift))
-                                      : _mm256_srl_epi16(qh, _mm_cvtsi32_si128(shift));
-      const __m256i codes = _mm256_or_si256(low, _mm256_and_si256(moved, bits45));
+      const __m256i codes = q6_k_codes(row, j);
       // value = d sc (code - 32): factor d sc, offset 32 d sc; the two 16-value halves have their own sc.
       for (int h = 0; h < 2; ++h) {
         const float factor = d * static_cast<float>(scales[2 * j + h]);
