@@ -56,7 +56,8 @@ FusedRowDot fused_row_dot(const model::TensorView& weight, const simd::SimdKerne
 // one and the activations may be rounded.
 struct IntegerDot {
   simd::Q8Dot dot = nullptr;
-  simd::Q8DotRows dot_rows = nullptr;  // nullptr: dot per row
+  simd::Q8DotRows dot_rows = nullptr;      // nullptr: dot per row
+  simd::Q8DotTokens dot_tokens = nullptr;  // nullptr: no integer prefill GEMM
   float tensor_factor = 1.0f;
   const std::vector<simd::Q8Activations>* tokens = nullptr;
 };
@@ -181,19 +182,62 @@ simd::Q8Target integer_target(const model::TensorView& weight, const simd::SimdK
 
 // Quantizes the n tokens' activations for the weight's integer dot; a dot of nullptr if there is none
 // (level, format, depth not a multiple of 32, fp32 asked for, or NaN / Inf in x).
+// pool: quantizes the tokens in parallel (prefill); nullptr: on this thread.
 IntegerDot integer_dot(const model::TensorView& weight, const float* x, int64_t n,
-                       const simd::SimdKernels& kernels, Activations activations) {
+                       const simd::SimdKernels& kernels, Activations activations,
+                       ThreadPool* pool = nullptr) {
   const int64_t in = weight.row_elements();
   const simd::Q8Target target = integer_target(weight, kernels, activations);
   const simd::Q8Dot dot = simd::q8_dot(kernels, target.kind);
   if (!dot) return {};
   // One buffer set per calling thread, reused across calls (the executor calls from one thread).
-  thread_local std::vector<simd::Q8Activations> tokens;
-  if (tokens.size() < static_cast<size_t>(n)) tokens.resize(static_cast<size_t>(n));
-  for (int64_t t = 0; t < n; ++t) {
-    if (!kernels.quantize_q8(x + t * in, in, target.order, tokens[static_cast<size_t>(t)])) return {};
+  thread_local std::vector<simd::Q8Activations> buffers;
+  if (buffers.size() < static_cast<size_t>(n)) buffers.resize(static_cast<size_t>(n));
+  // A name for the caller's buffers: inside the lambda `buffers` would be the worker thread's own.
+  std::vector<simd::Q8Activations>& tokens = buffers;
+  std::atomic<bool> finite{true};
+  const auto quantize = [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      if (!kernels.quantize_q8(x + t * in, in, target.order, tokens[static_cast<size_t>(t)]))
+        finite.store(false, std::memory_order_relaxed);
+    }
+  };
+  if (pool) {
+    pool->parallel_for(n, 16, quantize);
+  } else {
+    quantize(0, n);
   }
-  return {dot, simd::q8_dot_rows(kernels, target.kind), weight.tensor_amax / target.tensor_divisor, &tokens};
+  if (!finite.load()) return {};
+  return {dot, simd::q8_dot_rows(kernels, target.kind), simd::q8_dot_tokens(kernels, target.kind),
+          weight.tensor_amax / target.tensor_divisor, &tokens};
+}
+
+// Rows of one tile of the integer prefill GEMM: 32 rows of a K-quant weight (<= 8 KiB at 2048 columns of
+// Q4_K) stay in L1 / L2 while every group of kQ8Tokens tokens passes over them, and each group's int8
+// activations stay in L1 while the 32 rows pass.
+constexpr int64_t kIntegerRowTile = 32;
+
+// y[t, r] for the tiles claimed from next_tile (as gemm_panels: a slowed thread does not hold up the step).
+void integer_gemm_tiles(const model::TensorView& weight, const float* bias, int64_t n, float* y,
+                        const IntegerDot& integer, std::atomic<int64_t>& next_tile, int64_t tiles) {
+  const int64_t out = weight.rows();
+  const auto& tokens = *integer.tokens;
+  for (int64_t p = next_tile.fetch_add(1); p < tiles; p = next_tile.fetch_add(1)) {
+    const int64_t r0 = p * kIntegerRowTile, r1 = std::min(out, r0 + kIntegerRowTile);
+    for (int64_t t0 = 0; t0 < n; t0 += simd::kQ8Tokens) {
+      const int64_t count = std::min(simd::kQ8Tokens, n - t0);
+      const simd::Q8Activations* group[simd::kQ8Tokens];
+      for (int64_t i = 0; i < count; ++i) group[i] = &tokens[static_cast<size_t>(t0 + i)];
+      for (int64_t r = r0; r < r1; ++r)
+        integer.dot_tokens(row_bytes_at(weight, r), group, count, integer.tensor_factor, y + t0 * out + r,
+                           out);
+    }
+    if (bias) {
+      for (int64_t t = 0; t < n; ++t) {
+        for (int64_t r = r0; r < r1; ++r) y[t * out + r] += bias[r];
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -245,6 +289,19 @@ void linear_fast(const model::TensorView& weight, const float* bias, const float
       gemv_rows(weight, bias, x, n, y, begin, end, kernels, integer);
     });
     return;
+  }
+  // Prefill of a weight kind with a multi-token integer kernel: int8 activations quantized once, GEMM in
+  // tiles. (Checked before quantizing: other kinds keep the fp32 panel GEMM.)
+  if (simd::q8_dot_tokens(kernels, integer_target(weight, kernels, activations).kind)) {
+    const IntegerDot integer = integer_dot(weight, x, n, kernels, activations, &pool);
+    if (integer.dot_tokens) {
+      const int64_t tiles = (weight.rows() + kIntegerRowTile - 1) / kIntegerRowTile;
+      std::atomic<int64_t> next_tile{0};
+      pool.parallel_for(std::min<int64_t>(tiles, pool.size()), 1, [&](int64_t, int64_t) {
+        integer_gemm_tiles(weight, bias, n, y, integer, next_tile, tiles);
+      });
+      return;
+    }
   }
   const int64_t panels = (weight.rows() + kPanelRows - 1) / kPanelRows;
   std::atomic<int64_t> next_panel{0};

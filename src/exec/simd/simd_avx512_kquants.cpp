@@ -234,6 +234,41 @@ XPUSIM_Q8 float q8_dot_iq4_xs(const uint8_t* row, const Q8Activations& x, float)
   return reduce256(_mm256_add_ps(acc0, acc1));
 }
 
+// Q2_K / Q3_K one-row dots and the multi-token K-quant kernels (prefill): the AVX2 level's 256-bit kernels,
+// compiled for this level.
+namespace {
+#define XPUSIM_KQ_TARGET XPUSIM_AVX512_VNNI
+#include "exec/simd/kquant_kernels.inc"
+#undef XPUSIM_KQ_TARGET
+}  // namespace
+
+XPUSIM_Q8 float q8_dot_q2_k(const uint8_t* row, const Q8Activations& x, float tensor_factor) {
+  return kq_dot_one<KqQ2K>(row, x, tensor_factor);
+}
+XPUSIM_Q8 float q8_dot_q3_k(const uint8_t* row, const Q8Activations& x, float tensor_factor) {
+  return kq_dot_one<KqQ3K>(row, x, tensor_factor);
+}
+XPUSIM_Q8 void q8_dot_tokens_q4_k(const uint8_t* row, const Q8Activations* const* x, int64_t tokens,
+                                  float tensor_factor, float* out, int64_t out_stride) {
+  kq_dot_tokens<KqQ4K>(row, x, tokens, tensor_factor, out, out_stride);
+}
+XPUSIM_Q8 void q8_dot_tokens_q5_k(const uint8_t* row, const Q8Activations* const* x, int64_t tokens,
+                                  float tensor_factor, float* out, int64_t out_stride) {
+  kq_dot_tokens<KqQ5K>(row, x, tokens, tensor_factor, out, out_stride);
+}
+XPUSIM_Q8 void q8_dot_tokens_q6_k(const uint8_t* row, const Q8Activations* const* x, int64_t tokens,
+                                  float tensor_factor, float* out, int64_t out_stride) {
+  kq_dot_tokens<KqQ6K>(row, x, tokens, tensor_factor, out, out_stride);
+}
+XPUSIM_Q8 void q8_dot_tokens_q2_k(const uint8_t* row, const Q8Activations* const* x, int64_t tokens,
+                                  float tensor_factor, float* out, int64_t out_stride) {
+  kq_dot_tokens<KqQ2K>(row, x, tokens, tensor_factor, out, out_stride);
+}
+XPUSIM_Q8 void q8_dot_tokens_q3_k(const uint8_t* row, const Q8Activations* const* x, int64_t tokens,
+                                  float tensor_factor, float* out, int64_t out_stride) {
+  kq_dot_tokens<KqQ3K>(row, x, tokens, tensor_factor, out, out_stride);
+}
+
 template float q8_dot_k_min<false>(const uint8_t*, const Q8Activations&, float);
 template float q8_dot_k_min<true>(const uint8_t*, const Q8Activations&, float);
 template float q8_dot_q5<false>(const uint8_t*, const Q8Activations&, float);
