@@ -212,6 +212,12 @@ IntegerDot integer_dot(const model::TensorView& weight, const float* x, int64_t 
           weight.tensor_amax / target.tensor_divisor, &tokens};
 }
 
+// The integer prefill GEMM runs below this many tokens. Measured on GPT-2 Q4_K_M (2-core AMD EPYC, AVX2,
+// 2026-12-07; docs/performance.md): 1.5x faster than the fp32 panel GEMM at 16 tokens, 1.15x slower at 64 and
+// 1.5x slower at 512, where the panel GEMM's 12 FMAs per 3 tokens x 32 rows beat the per-32-value fp32
+// scaling the int8 activation blocks need (and its one-off panel decode no longer counts).
+constexpr int64_t kIntegerGemmMaxTokens = 32;
+
 // Rows of one tile of the integer prefill GEMM: 32 rows of a K-quant weight (<= 8 KiB at 2048 columns of
 // Q4_K) stay in L1 / L2 while every group of kQ8Tokens tokens passes over them, and each group's int8
 // activations stay in L1 while the 32 rows pass.
@@ -290,9 +296,10 @@ void linear_fast(const model::TensorView& weight, const float* bias, const float
     });
     return;
   }
-  // Prefill of a weight kind with a multi-token integer kernel: int8 activations quantized once, GEMM in
-  // tiles. (Checked before quantizing: other kinds keep the fp32 panel GEMM.)
-  if (simd::q8_dot_tokens(kernels, integer_target(weight, kernels, activations).kind)) {
+  // Short prefill of a weight kind with a multi-token integer kernel: int8 activations quantized once, GEMM
+  // in tiles. (Checked before quantizing: other kinds and longer prompts take the fp32 panel GEMM.)
+  if (n < kIntegerGemmMaxTokens &&
+      simd::q8_dot_tokens(kernels, integer_target(weight, kernels, activations).kind)) {
     const IntegerDot integer = integer_dot(weight, x, n, kernels, activations, &pool);
     if (integer.dot_tokens) {
       const int64_t tiles = (weight.rows() + kIntegerRowTile - 1) / kIntegerRowTile;

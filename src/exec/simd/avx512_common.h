@@ -194,13 +194,10 @@ template <bool kQ5_1>
 XPUSIM_AVX512_VNNI float q8_dot_q5(const uint8_t* row, const Q8Activations& x, float tensor_factor);
 XPUSIM_AVX512_VNNI float q8_dot_q2_k(const uint8_t* row, const Q8Activations& x, float tensor_factor);
 XPUSIM_AVX512_VNNI float q8_dot_q3_k(const uint8_t* row, const Q8Activations& x, float tensor_factor);
-// Multi-token K-quant kernels (Q8DotTokens), shared with the AVX2 level (kquant_kernels.inc).
+// Multi-token Q2_K / Q3_K kernels (Q8DotTokens), shared with the AVX2 level (kquant_kernels.inc).
 #define XPUSIM_Q8_DOT_TOKENS(name)                                                                \
   XPUSIM_AVX512_VNNI void name(const uint8_t* row, const Q8Activations* const* x, int64_t tokens, \
                                float tensor_factor, float* out, int64_t out_stride)
-XPUSIM_Q8_DOT_TOKENS(q8_dot_tokens_q4_k);
-XPUSIM_Q8_DOT_TOKENS(q8_dot_tokens_q5_k);
-XPUSIM_Q8_DOT_TOKENS(q8_dot_tokens_q6_k);
 XPUSIM_Q8_DOT_TOKENS(q8_dot_tokens_q2_k);
 XPUSIM_Q8_DOT_TOKENS(q8_dot_tokens_q3_k);
 #undef XPUSIM_Q8_DOT_TOKENS

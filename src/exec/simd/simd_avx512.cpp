@@ -362,9 +362,11 @@ constexpr SimdKernels kAvx512Vnni = {
                 avx512::q8_dot_q3_k},
     .q8_dot_rows = {avx512::q8_dot_rows_q4_0, avx512::q8_dot_rows_q4_1, avx512::q8_dot_rows_q8_0,
                     avx512::q8_dot_rows_mxfp4, avx512::q8_dot_rows_nvfp4, avx512::q8_dot_rows_ue_4bit},
-    .q8_dot_tokens = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, avx512::q8_dot_tokens_q4_k,
-                      avx512::q8_dot_tokens_q5_k, avx512::q8_dot_tokens_q6_k, nullptr, nullptr, nullptr,
-                      nullptr, avx512::q8_dot_tokens_q2_k, avx512::q8_dot_tokens_q3_k},
+    // Q4_K / Q5_K / Q6_K: none, since this level's one-row dots are 512-bit kernels with another summation
+    // order (a shared multi-token kernel would not give a token its decode bits): the fp32 panel GEMM runs.
+    .q8_dot_tokens = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                      nullptr, nullptr, nullptr, nullptr, avx512::q8_dot_tokens_q2_k,
+                      avx512::q8_dot_tokens_q3_k},
     .quantize_q8 = avx512::quantize_q8,
     .dot_bf16 = dot_bf16,
     .dot_f16 = dot_f16,

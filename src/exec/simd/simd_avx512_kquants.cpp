@@ -234,8 +234,9 @@ XPUSIM_Q8 float q8_dot_iq4_xs(const uint8_t* row, const Q8Activations& x, float)
   return reduce256(_mm256_add_ps(acc0, acc1));
 }
 
-// Q2_K / Q3_K one-row dots and the multi-token K-quant kernels (prefill): the AVX2 level's 256-bit kernels,
-// compiled for this level.
+// Q2_K / Q3_K one-row dots and their multi-token kernels (prefill): the AVX2 level's 256-bit kernels,
+// compiled for this level. (Q4_K / Q5_K / Q6_K keep the 512-bit one-row dots above and no multi-token
+// kernel.)
 namespace {
 #define XPUSIM_KQ_TARGET XPUSIM_AVX512_VNNI
 #include "exec/simd/kquant_kernels.inc"
@@ -247,18 +248,6 @@ XPUSIM_Q8 float q8_dot_q2_k(const uint8_t* row, const Q8Activations& x, float te
 }
 XPUSIM_Q8 float q8_dot_q3_k(const uint8_t* row, const Q8Activations& x, float tensor_factor) {
   return kq_dot_one<KqQ3K>(row, x, tensor_factor);
-}
-XPUSIM_Q8 void q8_dot_tokens_q4_k(const uint8_t* row, const Q8Activations* const* x, int64_t tokens,
-                                  float tensor_factor, float* out, int64_t out_stride) {
-  kq_dot_tokens<KqQ4K>(row, x, tokens, tensor_factor, out, out_stride);
-}
-XPUSIM_Q8 void q8_dot_tokens_q5_k(const uint8_t* row, const Q8Activations* const* x, int64_t tokens,
-                                  float tensor_factor, float* out, int64_t out_stride) {
-  kq_dot_tokens<KqQ5K>(row, x, tokens, tensor_factor, out, out_stride);
-}
-XPUSIM_Q8 void q8_dot_tokens_q6_k(const uint8_t* row, const Q8Activations* const* x, int64_t tokens,
-                                  float tensor_factor, float* out, int64_t out_stride) {
-  kq_dot_tokens<KqQ6K>(row, x, tokens, tensor_factor, out, out_stride);
 }
 XPUSIM_Q8 void q8_dot_tokens_q2_k(const uint8_t* row, const Q8Activations* const* x, int64_t tokens,
                                   float tensor_factor, float* out, int64_t out_stride) {
