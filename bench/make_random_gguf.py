@@ -2,11 +2,12 @@
 """Writes an F16 GGUF with random weights and a real model's shapes, for bench/vs-llama-cpp.sh.
 
   make_random_gguf.py --shape llama-1b|gpt2 --tokenizer-from SMOLLM2.gguf --out FILE.gguf [--seed N]
-                      [--mix F16|Q4_0|Q4_K_M|Q5_K_M|Q6_K|Q8_0|IQ4_XS]
+                      [--mix F16|Q4_0|Q4_K_M|Q5_K_M|Q6_K|Q8_0|IQ4_XS|Q3_K_M|Q2_K]
 
 --mix other than F16 writes the matrices as random block bytes of the types of llama-quantize's mix of that
 name, simplified: the tied embedding / LM head Q6_K (Q8_0 for Q8_0), every other matrix the mix's main type
-(Q4_K_M / Q5_K_M also keep llama-quantize's Q6_K for attn_v and ffn_down of every other layer). The scale
+(Q4_K_M / Q5_K_M also keep llama-quantize's Q6_K for attn_v and ffn_down of every other layer, Q3_K_M
+Q4_K there, Q2_K Q3_K). The scale
 fields hold small positive fp16 values, every other byte is random: speed depends only on the bytes, and the
 files need no llama-quantize (for a machine where llama.cpp is not built).
 
@@ -37,8 +38,13 @@ BLOCKS = {
     "Q5_K": (gguf.GGMLQuantizationType.Q5_K, 176, 256, [0, 2]),
     "Q6_K": (gguf.GGMLQuantizationType.Q6_K, 210, 256, [208]),
     "IQ4_XS": (gguf.GGMLQuantizationType.IQ4_XS, 136, 256, [0]),
+    "Q2_K": (gguf.GGMLQuantizationType.Q2_K, 84, 256, [80, 82]),
+    "Q3_K": (gguf.GGMLQuantizationType.Q3_K, 110, 256, [108]),
 }
-MIXES = {"Q4_0": "Q4_0", "Q4_K_M": "Q4_K", "Q5_K_M": "Q5_K", "Q6_K": "Q6_K", "Q8_0": "Q8_0", "IQ4_XS": "IQ4_XS"}
+MIXES = {"Q4_0": "Q4_0", "Q4_K_M": "Q4_K", "Q5_K_M": "Q5_K", "Q6_K": "Q6_K", "Q8_0": "Q8_0", "IQ4_XS": "IQ4_XS",
+         "Q3_K_M": "Q3_K", "Q2_K": "Q2_K"}
+# The type of attn_v / ffn_down of every other layer in the K mixes (llama-quantize raises those).
+RAISED = {"Q4_K_M": "Q6_K", "Q5_K_M": "Q6_K", "Q3_K_M": "Q4_K", "Q2_K": "Q3_K"}
 
 
 def matrix_type(mix, name):
@@ -48,9 +54,9 @@ def matrix_type(mix, name):
         return "Q8_0" if mix == "Q8_0" else "Q6_K"
     if name == "position_embd.weight":
         return None
-    if mix in ("Q4_K_M", "Q5_K_M") and (name.endswith("attn_v.weight") or name.endswith("ffn_down.weight")):
+    if mix in RAISED and (name.endswith("attn_v.weight") or name.endswith("ffn_down.weight")):
         if int(name.split(".")[1]) % 2 == 0:
-            return "Q6_K"
+            return RAISED[mix]
     return MIXES[mix]
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Makes tests/data/numerics/ggml_goldens.bin: decode goldens for the llama.cpp block types xpusim reads
-(Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q4_K Q5_K Q6_K IQ4_NL IQ4_XS) and encode goldens for the reference quantizers
+(Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K IQ4_NL IQ4_XS) and encode goldens for the reference quantizers
 (Q4_0, Q8_0). Types added later (LATER_TYPES) take their random bytes from a second seed after all earlier
 records, so adding one leaves every earlier record byte for byte as it was.
 
@@ -47,6 +47,13 @@ LATER_TYPES = {
     "IQ4_XS": (T.IQ4_XS, [0]),
 }
 LATER_SEED = 20261207
+# Added with the Q2_K / Q3_K kernels (issue 19), from a third seed after the records above: fp16 d (and dmin)
+# at the end of the block.
+Q23_TYPES = {
+    "Q2_K": (T.Q2_K, [80, 82]),
+    "Q3_K": (T.Q3_K, [108]),
+}
+Q23_SEED = 20261208
 
 
 def random_scales(rng, n):
@@ -58,7 +65,7 @@ def random_scales(rng, n):
 
 
 def decode_record(rng, name, blocks):
-    qtype, scale_offsets = {**TYPES, **LATER_TYPES}[name]
+    qtype, scale_offsets = {**TYPES, **LATER_TYPES, **Q23_TYPES}[name]
     block_elems, block_bytes = gguf.GGML_QUANT_SIZES[qtype]
     raw = rng.integers(0, 256, size=(blocks, block_bytes), dtype=np.uint8)
     for off in scale_offsets:
@@ -83,7 +90,7 @@ def model_records(path):
     records, taken = [], set()
     for t in reader.tensors:
         name = t.tensor_type.name
-        if (name not in TYPES and name not in LATER_TYPES) or name in taken:
+        if (name not in TYPES and name not in LATER_TYPES and name not in Q23_TYPES) or name in taken:
             continue
         taken.add(name)
         block_elems, block_bytes = gguf.GGML_QUANT_SIZES[t.tensor_type]
@@ -109,6 +116,9 @@ def main():
     for name in LATER_TYPES:
         block_elems = gguf.GGML_QUANT_SIZES[LATER_TYPES[name][0]][0]
         records.append(decode_record(later_rng, name, 32 if block_elems == 256 else 128))
+    q23_rng = np.random.default_rng(Q23_SEED)
+    for name in Q23_TYPES:
+        records.append(decode_record(q23_rng, name, 32))
     model_used = None
     if args.model and os.path.exists(args.model):
         records += model_records(args.model)
@@ -120,6 +130,7 @@ def main():
         "numpy": np.__version__,
         "seed": 20261123,
         "later_types_seed": LATER_SEED,
+        "q2_k_q3_k_seed": Q23_SEED,
         "model": model_used,
     }
     blob = bytearray(b"XPGGML01")

@@ -32,6 +32,8 @@ constexpr std::array<DTypeInfo, static_cast<size_t>(DType::COUNT)> kDTypeTable{{
     {DType::Q6_K, "Q6_K", 256, 210, true, 14},
     {DType::IQ4_NL, "IQ4_NL", 32, 18, true, 20},
     {DType::IQ4_XS, "IQ4_XS", 256, 136, true, 23},
+    {DType::Q2_K, "Q2_K", 256, 84, true, 10},
+    {DType::Q3_K, "Q3_K", 256, 110, true, 11},
     {DType::F8_E8M0, "F8_E8M0", 1, 1, true, -1},
     {DType::F8_E4M3FNUZ, "F8_E4M3FNUZ", 1, 1, true, -1},
     {DType::F8_E5M2FNUZ, "F8_E5M2FNUZ", 1, 1, true, -1},

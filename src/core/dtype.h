@@ -38,6 +38,8 @@ enum class DType : uint8_t {
   Q6_K,
   IQ4_NL,
   IQ4_XS,
+  Q2_K,
+  Q3_K,
   // More safetensors dtypes (safetensors 0.8 defines 22): sub-byte floats pack elements densely, so they are
   // modelled as blocks (F4: 2 elements per byte, F6: 4 elements per 3 bytes). C64 is complex (not decodable).
   F8_E8M0,

@@ -37,11 +37,27 @@ const uint8_t* row_bytes_at(const model::TensorView& weight, int64_t row) {
   return weight.dtype == DType::NUMERICS ? numerics_row(weight, row) : stored_row(weight, row);
 }
 
+// The level's fused fp32 dot of the weight's rows and the block size its `blocks` argument counts, or a
+// nullptr dot. Fused numerics rows need whole blocks (no padded last block): the dot reads exactly `in`
+// values.
+struct FusedRowDot {
+  simd::FusedDot dot = nullptr;
+  int64_t block = 1;
+};
+FusedRowDot fused_row_dot(const model::TensorView& weight, const simd::SimdKernels& kernels) {
+  if (weight.dtype != DType::NUMERICS)
+    return {simd::fused_dot(kernels, weight.dtype), dtype_info(weight.dtype).block_elements};
+  const auto block = static_cast<int64_t>(numerics::format_row(weight.numerics_format).block_elements);
+  if (weight.row_elements() % block != 0) return {};
+  return {simd::fused_dot_numerics(kernels, weight.numerics_format), block};
+}
+
 // The tokens' activations as int8 blocks for the weight's integer dot (simd_kernels.h), when the level has
 // one and the activations may be rounded.
 struct IntegerDot {
   simd::Q8Dot dot = nullptr;
-  simd::Q8DotRows dot_rows = nullptr;  // nullptr: dot per row
+  simd::Q8DotRows dot_rows = nullptr;      // nullptr: dot per row
+  simd::Q8DotTokens dot_tokens = nullptr;  // nullptr: no integer prefill GEMM
   float tensor_factor = 1.0f;
   const std::vector<simd::Q8Activations>* tokens = nullptr;
 };
@@ -51,13 +67,7 @@ void gemv_rows(const model::TensorView& weight, const float* bias, const float* 
                const IntegerDot& integer) {
   const int64_t in = weight.row_elements(), out = weight.rows();
   const bool stored = weight.dtype != DType::NUMERICS;
-  // Fused numerics rows need whole blocks (no padded last block): the dot reads exactly `in` values.
-  const int64_t block =
-      stored ? dtype_info(weight.dtype).block_elements
-             : static_cast<int64_t>(numerics::format_row(weight.numerics_format).block_elements);
-  const simd::FusedDot fused = stored            ? simd::fused_dot(kernels, weight.dtype)
-                               : in % block == 0 ? simd::fused_dot_numerics(kernels, weight.numerics_format)
-                                                 : nullptr;
+  const FusedRowDot fused = fused_row_dot(weight, kernels);
   // Rows of 2-byte floats: stored bf16 / f16, or numerics-packed bf16 / fp16 where the level's dots are
   // exact.
   const bool bf16_row = stored ? weight.dtype == DType::BF16
@@ -87,10 +97,10 @@ void gemv_rows(const model::TensorView& weight, const float* bias, const float* 
         y[t * out + r] =
             integer.dot(row, (*integer.tokens)[static_cast<size_t>(t)], integer.tensor_factor) + b;
       }
-    } else if (fused) {
+    } else if (fused.dot) {
       const uint8_t* row = row_bytes_at(weight, r);
       for (int64_t t = 0; t < n; ++t)
-        y[t * out + r] = fused(row, x + t * in, in / block, weight.tensor_amax) + b;
+        y[t * out + r] = fused.dot(row, x + t * in, in / fused.block, weight.tensor_amax) + b;
     } else if ((bf16_row || f16_row) && reinterpret_cast<uintptr_t>(row_bytes_at(weight, r)) % 2 == 0) {
       const auto* row = reinterpret_cast<const uint16_t*>(row_bytes_at(weight, r));
       const auto dot = bf16_row ? kernels.dot_bf16 : kernels.dot_f16;
@@ -158,48 +168,97 @@ void gemm_panels(const model::TensorView& weight, const float* bias, const float
   }
 }
 
-// Quantizes the n tokens' activations for the weight's integer dot; a dot of nullptr if there is none
-// (level, format, depth not a multiple of 32, fp32 asked for, or NaN / Inf in x).
-IntegerDot integer_dot(const model::TensorView& weight, const float* x, int64_t n,
-                       const simd::SimdKernels& kernels, Activations activations) {
+// The weight's integer-dot target when the level has a dot for it and the rows fit it (depth a multiple of
+// 32 and of the format's row multiple) and int8 activations are allowed; else kind kNone.
+simd::Q8Target integer_target(const model::TensorView& weight, const simd::SimdKernels& kernels,
+                              Activations activations) {
   const int64_t in = weight.row_elements();
   if (activations != Activations::kInt8Blocks || in % simd::kQ8Block != 0) return {};
   const simd::Q8Target target = weight.dtype == DType::NUMERICS ? simd::q8_target(weight.numerics_format)
                                                                 : simd::q8_target(weight.dtype);
+  if (!simd::q8_dot(kernels, target.kind) || in % target.row_multiple != 0) return {};
+  return target;
+}
+
+// Quantizes the n tokens' activations for the weight's integer dot; a dot of nullptr if there is none
+// (level, format, depth not a multiple of 32, fp32 asked for, or NaN / Inf in x).
+// pool: quantizes the tokens in parallel (prefill); nullptr: on this thread.
+IntegerDot integer_dot(const model::TensorView& weight, const float* x, int64_t n,
+                       const simd::SimdKernels& kernels, Activations activations,
+                       ThreadPool* pool = nullptr) {
+  const int64_t in = weight.row_elements();
+  const simd::Q8Target target = integer_target(weight, kernels, activations);
   const simd::Q8Dot dot = simd::q8_dot(kernels, target.kind);
-  if (!dot || in % target.row_multiple != 0) return {};
+  if (!dot) return {};
   // One buffer set per calling thread, reused across calls (the executor calls from one thread).
-  thread_local std::vector<simd::Q8Activations> tokens;
-  if (tokens.size() < static_cast<size_t>(n)) tokens.resize(static_cast<size_t>(n));
-  for (int64_t t = 0; t < n; ++t) {
-    if (!kernels.quantize_q8(x + t * in, in, target.order, tokens[static_cast<size_t>(t)])) return {};
+  thread_local std::vector<simd::Q8Activations> buffers;
+  if (buffers.size() < static_cast<size_t>(n)) buffers.resize(static_cast<size_t>(n));
+  // A name for the caller's buffers: inside the lambda `buffers` would be the worker thread's own.
+  std::vector<simd::Q8Activations>& tokens = buffers;
+  std::atomic<bool> finite{true};
+  const auto quantize = [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      if (!kernels.quantize_q8(x + t * in, in, target.order, tokens[static_cast<size_t>(t)]))
+        finite.store(false, std::memory_order_relaxed);
+    }
+  };
+  if (pool) {
+    pool->parallel_for(n, 16, quantize);
+  } else {
+    quantize(0, n);
   }
-  return {dot, simd::q8_dot_rows(kernels, target.kind), weight.tensor_amax / target.tensor_divisor, &tokens};
+  if (!finite.load()) return {};
+  return {dot, simd::q8_dot_rows(kernels, target.kind), simd::q8_dot_tokens(kernels, target.kind),
+          weight.tensor_amax / target.tensor_divisor, &tokens};
+}
+
+// The integer prefill GEMM runs below this many tokens. Measured on GPT-2 Q4_K_M (2-core AMD EPYC, AVX2,
+// 2026-12-07; docs/performance.md): 1.5x faster than the fp32 panel GEMM at 16 tokens, 1.15x slower at 64 and
+// 1.5x slower at 512, where the panel GEMM's 12 FMAs per 3 tokens x 32 rows beat the per-32-value fp32
+// scaling the int8 activation blocks need (and its one-off panel decode no longer counts).
+constexpr int64_t kIntegerGemmMaxTokens = 32;
+
+// Rows of one tile of the integer prefill GEMM: 32 rows of a K-quant weight (<= 8 KiB at 2048 columns of
+// Q4_K) stay in L1 / L2 while every group of kQ8Tokens tokens passes over them, and each group's int8
+// activations stay in L1 while the 32 rows pass.
+constexpr int64_t kIntegerRowTile = 32;
+
+// y[t, r] for the tiles claimed from next_tile (as gemm_panels: a slowed thread does not hold up the step).
+void integer_gemm_tiles(const model::TensorView& weight, const float* bias, int64_t n, float* y,
+                        const IntegerDot& integer, std::atomic<int64_t>& next_tile, int64_t tiles) {
+  const int64_t out = weight.rows();
+  const auto& tokens = *integer.tokens;
+  for (int64_t p = next_tile.fetch_add(1); p < tiles; p = next_tile.fetch_add(1)) {
+    const int64_t r0 = p * kIntegerRowTile, r1 = std::min(out, r0 + kIntegerRowTile);
+    for (int64_t t0 = 0; t0 < n; t0 += simd::kQ8Tokens) {
+      const int64_t count = std::min(simd::kQ8Tokens, n - t0);
+      const simd::Q8Activations* group[simd::kQ8Tokens];
+      for (int64_t i = 0; i < count; ++i) group[i] = &tokens[static_cast<size_t>(t0 + i)];
+      for (int64_t r = r0; r < r1; ++r)
+        integer.dot_tokens(row_bytes_at(weight, r), group, count, integer.tensor_factor, y + t0 * out + r,
+                           out);
+    }
+    if (bias) {
+      for (int64_t t = 0; t < n; ++t) {
+        for (int64_t r = r0; r < r1; ++r) y[t * out + r] += bias[r];
+      }
+    }
+  }
 }
 
 }  // namespace
 
 LinearPath decode_path(const model::TensorView& weight, const simd::SimdKernels& kernels,
                        Activations activations) {
-  const int64_t in = weight.row_elements();
   const bool stored = weight.dtype != DType::NUMERICS;
-  if (activations == Activations::kInt8Blocks && in % simd::kQ8Block == 0) {
-    const simd::Q8Target target =
-        stored ? simd::q8_target(weight.dtype) : simd::q8_target(weight.numerics_format);
-    if (simd::q8_dot(kernels, target.kind) && in % target.row_multiple == 0) return LinearPath::kIntegerDot;
-  }
+  if (integer_target(weight, kernels, activations).kind != simd::Q8Kind::kNone)
+    return LinearPath::kIntegerDot;
   if (stored && weight.dtype == DType::F32) return LinearPath::kFp32InPlace;
   if (stored ? (weight.dtype == DType::BF16 || weight.dtype == DType::F16)
              : kernels.exact_dots && (weight.numerics_format == numerics::Format::BF16 ||
                                       weight.numerics_format == numerics::Format::FP16))
     return LinearPath::kHalfDot;
-  const int64_t block =
-      stored ? dtype_info(weight.dtype).block_elements
-             : static_cast<int64_t>(numerics::format_row(weight.numerics_format).block_elements);
-  const simd::FusedDot fused = stored            ? simd::fused_dot(kernels, weight.dtype)
-                               : in % block == 0 ? simd::fused_dot_numerics(kernels, weight.numerics_format)
-                                                 : nullptr;
-  return fused ? LinearPath::kFusedDot : LinearPath::kDecodedRows;
+  return fused_row_dot(weight, kernels).dot ? LinearPath::kFusedDot : LinearPath::kDecodedRows;
 }
 
 const char* linear_path_name(LinearPath path) {
@@ -236,6 +295,20 @@ void linear_fast(const model::TensorView& weight, const float* bias, const float
       gemv_rows(weight, bias, x, n, y, begin, end, kernels, integer);
     });
     return;
+  }
+  // Short prefill of a weight kind with a multi-token integer kernel: int8 activations quantized once, GEMM
+  // in tiles. (Checked before quantizing: other kinds and longer prompts take the fp32 panel GEMM.)
+  if (n < kIntegerGemmMaxTokens &&
+      simd::q8_dot_tokens(kernels, integer_target(weight, kernels, activations).kind)) {
+    const IntegerDot integer = integer_dot(weight, x, n, kernels, activations, &pool);
+    if (integer.dot_tokens) {
+      const int64_t tiles = (weight.rows() + kIntegerRowTile - 1) / kIntegerRowTile;
+      std::atomic<int64_t> next_tile{0};
+      pool.parallel_for(std::min<int64_t>(tiles, pool.size()), 1, [&](int64_t, int64_t) {
+        integer_gemm_tiles(weight, bias, n, y, integer, next_tile, tiles);
+      });
+      return;
+    }
   }
   const int64_t panels = (weight.rows() + kPanelRows - 1) / kPanelRows;
   std::atomic<int64_t> next_panel{0};

@@ -24,11 +24,14 @@ void for_each_element(const KernelArgs& args, Fn fn) {
 
 }  // namespace
 
+// 0.5 x (1 + tanh(u)) written as x / (1 + exp(-2 u)) (the same function): one expf instead of tanhf, which
+// made GELU 12 % of GPT-2 prefill. The two differ by rounding only, and for u << 0 (where 1 + tanh(u)
+// cancels) the exp form is the more accurate one. exp overflowing to +Inf gives -0, the limit.
 float gelu_tanh(float x) {
   constexpr float kBeta = 0.7978845608028654f;  // sqrt(2 / pi)
   constexpr float kKappa = 0.044715f;
-  float inner = kBeta * (x + kKappa * x * x * x);
-  return 0.5f * x * (1.0f + std::tanh(inner));
+  const float inner = kBeta * (x + kKappa * x * x * x);
+  return x / (1.0f + std::exp(-2.0f * inner));
 }
 
 float silu(float x) { return x / (1.0f + std::exp(-x)); }

@@ -87,6 +87,8 @@ constexpr std::array<DecoderRow, static_cast<size_t>(DType::COUNT)> kBlockDecode
     {DType::Q6_K, ggml::decode_q6_k_blocks},
     {DType::IQ4_NL, ggml::decode_iq4_nl_blocks},
     {DType::IQ4_XS, ggml::decode_iq4_xs_blocks},
+    {DType::Q2_K, ggml::decode_q2_k_blocks},
+    {DType::Q3_K, ggml::decode_q3_k_blocks},
     {DType::F8_E8M0, decode_e8m0_blocks},
     {DType::F8_E4M3FNUZ, decode_e4m3fnuz_blocks},
     {DType::F8_E5M2FNUZ, decode_e5m2fnuz_blocks},

@@ -169,6 +169,50 @@ void decode_q6_k_blocks(const uint8_t* src, float* dst, size_t block_count) {
   }
 }
 
+// Q2_K: scales[16] @0, qs[64] @16, d @80, dmin @82 (dequantize_row_q2_K).
+void decode_q2_k_blocks(const uint8_t* src, float* dst, size_t block_count) {
+  for (size_t b = 0; b < block_count; ++b, src += 84) {
+    const float d = load_f16(src + 80);
+    const float min = load_f16(src + 82);
+    const uint8_t* scales = src;
+    const uint8_t* q = src + 16;
+    for (int n = 0; n < 2; ++n, q += 32) {
+      for (int shift = 0; shift < 8; shift += 2, scales += 2, dst += 32) {
+        for (int half = 0; half < 2; ++half) {
+          const float dl = d * static_cast<float>(scales[half] & 0xF);
+          const float ml = min * static_cast<float>(scales[half] >> 4);
+          for (int l = 16 * half; l < 16 * half + 16; ++l)
+            dst[l] = dl * static_cast<float>((q[l] >> shift) & 3) - ml;
+        }
+      }
+    }
+  }
+}
+
+// Q3_K: hmask[32] @0, qs[64] @32, scales[12] @96, d @108 (dequantize_row_q3_K).
+void decode_q3_k_blocks(const uint8_t* src, float* dst, size_t block_count) {
+  for (size_t b = 0; b < block_count; ++b, src += 110) {
+    const float d = load_f16(src + 108);
+    const uint8_t* hmask = src;
+    const uint8_t* q = src + 32;
+    int8_t scales[16];
+    unpack_q3_k_scales(src + 96, scales);
+    int is = 0;
+    uint8_t m = 1;
+    for (int n = 0; n < 2; ++n, q += 32) {
+      for (int shift = 0; shift < 8; shift += 2, m = static_cast<uint8_t>(m << 1), dst += 32) {
+        for (int half = 0; half < 2; ++half) {
+          const float dl = d * static_cast<float>(scales[is++] - 32);
+          for (int l = 16 * half; l < 16 * half + 16; ++l) {
+            const int code = ((q[l] >> shift) & 3) - ((hmask[l] & m) ? 0 : 4);
+            dst[l] = dl * static_cast<float>(code);
+          }
+        }
+      }
+    }
+  }
+}
+
 // IQ4_NL: d @0, qs[16] @2 (dequantize_row_iq4_nl).
 void decode_iq4_nl_blocks(const uint8_t* src, float* dst, size_t block_count) {
   for (size_t b = 0; b < block_count; ++b, src += 18, dst += kQK) {

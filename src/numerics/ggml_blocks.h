@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace xpusim::numerics::ggml {
 
@@ -24,6 +25,26 @@ void decode_q8_0_blocks(const uint8_t* src, float* dst, size_t block_count);
 void decode_q4_k_blocks(const uint8_t* src, float* dst, size_t block_count);
 void decode_q5_k_blocks(const uint8_t* src, float* dst, size_t block_count);
 void decode_q6_k_blocks(const uint8_t* src, float* dst, size_t block_count);
+// Q2_K (84 bytes: scales[16] (low nibble scale, high nibble min of each 16 values), qs[64] of 2-bit codes,
+// fp16 d, fp16 dmin; value d sc code - dmin m) and Q3_K (110 bytes: hmask[32], qs[64] of the low 2 bits,
+// 12 bytes of packed 6-bit scales, fp16 d; value d (sc - 32) (low + 4 high - 4)). Element e of either: low
+// bits (qs[32 (e / 128) + e % 32] >> 2 ((e % 128) / 32)) & 3, scale / min of e / 16; Q3_K's high bit is
+// bit (e / 32) of hmask[e % 32].
+// Q3_K's 16 6-bit scales (0..63, before the -32) from its 12 packed bytes, as dequantize_row_q3_K's aux
+// words (little-endian).
+inline void unpack_q3_k_scales(const uint8_t* packed, int8_t out[16]) {
+  constexpr uint32_t kLow2 = 0x03030303u, kLow4 = 0x0F0F0F0Fu;
+  uint32_t aux[4];
+  std::memcpy(aux, packed, 12);
+  const uint32_t high = aux[2];
+  aux[2] = ((aux[0] >> 4) & kLow4) | (((high >> 4) & kLow2) << 4);
+  aux[3] = ((aux[1] >> 4) & kLow4) | (((high >> 6) & kLow2) << 4);
+  aux[0] = (aux[0] & kLow4) | ((high & kLow2) << 4);
+  aux[1] = (aux[1] & kLow4) | (((high >> 2) & kLow2) << 4);
+  std::memcpy(out, aux, 16);
+}
+void decode_q2_k_blocks(const uint8_t* src, float* dst, size_t block_count);
+void decode_q3_k_blocks(const uint8_t* src, float* dst, size_t block_count);
 // IQ4_NL (32 values, 18 bytes: fp16 d, 16 nibble bytes in Q4_0's order) and IQ4_XS (256 values, 136 bytes:
 // fp16 d, u16 scales_h, scales_l[4], 128 nibble bytes; 6-bit sub-block scale ls, value d (ls - 32) x): the
 // nibble indexes kIq4NlValues, a non-uniform 4-bit grid.

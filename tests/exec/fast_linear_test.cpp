@@ -135,6 +135,62 @@ TEST(FastLinear, StoredDtypesAgreeWithReferenceAtEveryLevel) {
   }
 }
 
+// K-quant weights [kOut, 512]: random code bytes, fp16 scales ~0.01 (at each type's offsets).
+model::Weights make_k_quant_weight(DType dtype) {
+  constexpr int64_t kCols = 512;
+  const DTypeInfo& info = dtype_info(dtype);
+  const size_t blocks = static_cast<size_t>(kOut * kCols / 256);
+  std::vector<std::byte> bytes(blocks * info.block_bytes);
+  std::mt19937_64 rng(13);
+  for (auto& b : bytes) b = static_cast<std::byte>(rng() & 0xFF);
+  const size_t d_at = dtype == DType::Q6_K ? 208 : dtype == DType::Q3_K ? 108 : dtype == DType::Q2_K ? 80 : 0;
+  for (size_t b = 0; b < blocks; ++b) {
+    put_half(bytes, b * info.block_bytes + d_at, 0.01f + 0.001f * static_cast<float>(b % 7));
+    if (dtype == DType::Q4_K || dtype == DType::Q5_K || dtype == DType::Q2_K)
+      put_half(bytes, b * info.block_bytes + d_at + 2, 0.005f);
+  }
+  model::Weights weights;
+  weights.add_owned("w", dtype, {kOut, kCols}, std::move(bytes));
+  return weights;
+}
+
+// The integer prefill GEMM (kinds with a multi-token kernel) against the reference within the activation
+// rounding, and equal bit for bit to the GEMV of each token alone (prefill and decode agree).
+TEST(FastLinear, KQuantPrefillEqualsPerTokenDecode) {
+  for (DType dtype : {DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+    const model::Weights weights = make_k_quant_weight(dtype);
+    const model::TensorView& weight = weights.get("w");
+    const int64_t in = weight.row_elements();
+    for (const simd::SimdKernels* kernels : levels()) {
+      SCOPED_TRACE(std::string(dtype_info(dtype).name) + " " + std::string(kernels->name));
+      ThreadPool pool(2);
+      constexpr int64_t kTokens = 13;  // three groups of 4 and one of 1
+      const std::vector<float> x = random_values(static_cast<size_t>(kTokens * in), 21);
+      const std::vector<float> bias = random_values(kOut, 5);
+      std::vector<float> gemm(static_cast<size_t>(kTokens * kOut)), ref(gemm.size()), one(kOut);
+      linear_fast(weight, bias.data(), x.data(), kTokens, gemm.data(), pool, *kernels,
+                  Activations::kInt8Blocks);
+      linear_rows(weight, bias.data(), x.data(), kTokens, ref.data(), 0, kOut);
+      std::vector<float> decoded(static_cast<size_t>(in));
+      for (int64_t t = 0; t < kTokens; ++t) {
+        const float* xt = x.data() + t * in;
+        linear_fast(weight, bias.data(), xt, 1, one.data(), pool, *kernels, Activations::kInt8Blocks);
+        for (int64_t r = 0; r < kOut; ++r) {
+          const size_t i = static_cast<size_t>(t * kOut + r);
+          const float* w = weight_row(weight, r, decoded.data());
+          double magnitude = std::fabs(bias[static_cast<size_t>(r)]);
+          for (int64_t k = 0; k < in; ++k) magnitude += std::fabs(xt[k] * w[k]);
+          ASSERT_NEAR(gemm[i], ref[i], 1e-5 * magnitude + 1e-6 + activation_rounding_bound(xt, w, in))
+              << "row " << r << " token " << t;
+          if (simd::q8_dot_tokens(*kernels, simd::q8_target(dtype).kind)) {
+            ASSERT_EQ(gemm[i], one[static_cast<size_t>(r)]) << "row " << r << " token " << t;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(FastLinear, EveryNumericsFormatAgreesAndPackedEqualsDequantizedBitForBit) {
   // 160 columns: an odd number of 32-blocks (the fused dots' tail); 192: whole 64-blocks (ue-* fused path).
   for (int64_t in : {160, 192}) {

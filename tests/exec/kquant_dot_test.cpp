@@ -1,7 +1,7 @@
-// GGUF K-quant dots (Q4_K, Q5_K, Q6_K) and Q5_0 / Q5_1 / IQ4_NL / IQ4_XS integer dots at every SIMD level
-// this CPU has: the fused fp32 dots against the decoded row (bit for bit at levels with exact_dots), the
-// integer dots against the generic definition and within the activation rounding bound, and both against
-// gguf-py's own dequantization of the golden blocks (tests/data/numerics/ggml_goldens.bin,
+// GGUF K-quant dots (Q4_K, Q5_K, Q6_K; Q2_K, Q3_K integer only) and Q5_0 / Q5_1 / IQ4_NL / IQ4_XS integer
+// dots at every SIMD level this CPU has: the fused fp32 dots against the decoded row (bit for bit at levels
+// with exact_dots), the integer dots against the generic definition and within the activation rounding bound,
+// and both against gguf-py's own dequantization of the golden blocks (tests/data/numerics/ggml_goldens.bin,
 // tools/make_ggml_goldens.py: random bytes of every field, gguf- quantized values and real SmolLM2 blocks).
 #include <gtest/gtest.h>
 
@@ -19,8 +19,8 @@ namespace xpusim::exec::simd {
 namespace {
 
 constexpr DType kKTypes[] = {DType::Q4_K, DType::Q5_K, DType::Q6_K};
-constexpr DType kIntegerTypes[] = {DType::Q4_K, DType::Q5_K,   DType::Q6_K,  DType::Q5_0,
-                                   DType::Q5_1, DType::IQ4_NL, DType::IQ4_XS};
+constexpr DType kIntegerTypes[] = {DType::Q4_K, DType::Q5_K, DType::Q6_K,   DType::Q5_0,  DType::Q5_1,
+                                   DType::Q2_K, DType::Q3_K, DType::IQ4_NL, DType::IQ4_XS};
 
 std::vector<float> normal_values(size_t n, uint64_t seed, float outlier = 0.0f) {
   std::mt19937_64 rng(seed);
@@ -54,6 +54,11 @@ std::vector<uint8_t> random_row(DType dtype, int64_t supers, uint64_t seed) {
     const uint16_t dmin = numerics::f32_to_f16(0.002f + 0.0001f * static_cast<float>(s));
     if (dtype == DType::Q6_K) {
       std::memcpy(block + 208, &d, 2);
+    } else if (dtype == DType::Q3_K) {
+      std::memcpy(block + 108, &d, 2);
+    } else if (dtype == DType::Q2_K) {
+      std::memcpy(block + 80, &d, 2);
+      std::memcpy(block + 82, &dmin, 2);
     } else {
       std::memcpy(block, &d, 2);
       std::memcpy(block + 2, &dmin, 2);
@@ -145,6 +150,39 @@ TEST(KQuantDot, EveryLevelHasIntegerAndFusedKernels) {
     }
     for (DType dtype : kKTypes) {
       EXPECT_NE(fused_dot(*level, dtype), nullptr) << level->name << " " << dtype_info(dtype).name;
+    }
+  }
+}
+
+// The multi-token kernels (prefill GEMM) give each token the one-row dot's bits, for every group size.
+TEST(KQuantDot, TokenGroupsEqualOneRowDots) {
+  for (const SimdKernels* level : levels()) {
+    for (DType dtype : kIntegerTypes) {
+      const Q8Target target = q8_target(dtype);
+      const Q8DotTokens dot_tokens = q8_dot_tokens(*level, target.kind);
+      if (!dot_tokens) continue;
+      const Q8Dot dot = q8_dot(*level, target.kind);
+      ASSERT_NE(dot, nullptr) << level->name << " " << dtype_info(dtype).name;
+      constexpr int64_t kSupers = 3, kCols = 256 * kSupers;
+      const std::vector<uint8_t> row = random_row(dtype, kSupers, 90);
+      std::vector<Q8Activations> tokens(kQ8Tokens);
+      for (int64_t t = 0; t < kQ8Tokens; ++t) {
+        const std::vector<float> x =
+            normal_values(kCols, static_cast<uint64_t>(100 + t), t == 2 ? 25.0f : 0.0f);
+        ASSERT_TRUE(quantize_q8(x.data(), kCols, target.order, tokens[static_cast<size_t>(t)]));
+      }
+      for (int64_t count = 1; count <= kQ8Tokens; ++count) {
+        const Q8Activations* group[kQ8Tokens];
+        for (int64_t t = 0; t < count; ++t) group[t] = &tokens[static_cast<size_t>(t)];
+        std::vector<float> out(static_cast<size_t>(2 * count), -1.0f);
+        dot_tokens(row.data(), group, count, 1.0f, out.data(), 2);
+        for (int64_t t = 0; t < count; ++t) {
+          EXPECT_EQ(std::bit_cast<uint32_t>(out[static_cast<size_t>(2 * t)]),
+                    std::bit_cast<uint32_t>(dot(row.data(), *group[t], 1.0f)))
+              << level->name << " " << dtype_info(dtype).name << " group of " << count << " token " << t;
+          EXPECT_EQ(out[static_cast<size_t>(2 * t + 1)], -1.0f) << "wrote outside its stride";
+        }
+      }
     }
   }
 }

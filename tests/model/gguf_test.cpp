@@ -148,8 +148,8 @@ TEST(GgufBadInput, HostileCountsAreRejectedBeforeAllocating) {
 TEST(GgufBadInput, TensorInfoProblems) {
   expect_bad(GgufBuilder().tensor("w", 99, {4}, std::string(16, '\0')).finish(),
              {"tensor 'w' has ggml type id 99"});
-  expect_bad(GgufBuilder().tensor("w", 10, {256}, std::string(84, '\0')).finish(),  // Q2_K: not supported
-             {"tensor 'w' has ggml type id 10"});
+  expect_bad(GgufBuilder().tensor("w", 16, {256}, std::string(66, '\0')).finish(),  // IQ2_XXS: not supported
+             {"tensor 'w' has ggml type id 16"});
   expect_bad(GgufBuilder().tensor_at("w", 0, {4}, 4, std::string(20, '\0')).finish(),
              {"'w' offset 4 is not a multiple of the alignment 32"});
   expect_bad(GgufBuilder().tensor_at("w", 0, {4}, 64, std::string(16, '\0')).finish(),

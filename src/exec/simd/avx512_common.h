@@ -186,11 +186,21 @@ XPUSIM_AVX512_VNNI float q8_dot_ue_4bit(const uint8_t* row, const Q8Activations&
 XPUSIM_AVX512_VNNI void q8_dot_rows_ue_4bit(const uint8_t* row, int64_t stride, int64_t rows,
                                             const Q8Activations& x, float tensor_factor, float* out);
 // simd_avx512_kquants.cpp: GGUF K-quant and Q5_0 / Q5_1 integer dots (VNNI), exact fused fp32 K-quant dots.
-XPUSIM_AVX512_VNNI float q8_dot_q4_k(const uint8_t* row, const Q8Activations& x, float tensor_factor);
-XPUSIM_AVX512_VNNI float q8_dot_q5_k(const uint8_t* row, const Q8Activations& x, float tensor_factor);
+// Q4_K (kFifthBit = false) / Q5_K; Q5_0 (kQ5_1 = false) / Q5_1.
+template <bool kFifthBit>
+XPUSIM_AVX512_VNNI float q8_dot_k_min(const uint8_t* row, const Q8Activations& x, float tensor_factor);
 XPUSIM_AVX512_VNNI float q8_dot_q6_k(const uint8_t* row, const Q8Activations& x, float tensor_factor);
-XPUSIM_AVX512_VNNI float q8_dot_q5_0(const uint8_t* row, const Q8Activations& x, float tensor_factor);
-XPUSIM_AVX512_VNNI float q8_dot_q5_1(const uint8_t* row, const Q8Activations& x, float tensor_factor);
+template <bool kQ5_1>
+XPUSIM_AVX512_VNNI float q8_dot_q5(const uint8_t* row, const Q8Activations& x, float tensor_factor);
+XPUSIM_AVX512_VNNI float q8_dot_q2_k(const uint8_t* row, const Q8Activations& x, float tensor_factor);
+XPUSIM_AVX512_VNNI float q8_dot_q3_k(const uint8_t* row, const Q8Activations& x, float tensor_factor);
+// Multi-token Q2_K / Q3_K kernels (Q8DotTokens), shared with the AVX2 level (kquant_kernels.inc).
+#define XPUSIM_Q8_DOT_TOKENS(name)                                                                \
+  XPUSIM_AVX512_VNNI void name(const uint8_t* row, const Q8Activations* const* x, int64_t tokens, \
+                               float tensor_factor, float* out, int64_t out_stride)
+XPUSIM_Q8_DOT_TOKENS(q8_dot_tokens_q2_k);
+XPUSIM_Q8_DOT_TOKENS(q8_dot_tokens_q3_k);
+#undef XPUSIM_Q8_DOT_TOKENS
 XPUSIM_AVX512_VNNI float q8_dot_iq4_nl(const uint8_t* row, const Q8Activations& x, float tensor_factor);
 XPUSIM_AVX512_VNNI float q8_dot_iq4_xs(const uint8_t* row, const Q8Activations& x, float tensor_factor);
 XPUSIM_AVX512 float dot_q4_k(const uint8_t* row, const float* x, int64_t blocks, float tensor_amax);

@@ -17,7 +17,7 @@
 namespace xpusim::exec::simd::kquant {
 
 constexpr int64_t kSuperBlock = 256;
-constexpr int64_t kQ4KBytes = 144, kQ5KBytes = 176, kQ6KBytes = 210;
+constexpr int64_t kQ4KBytes = 144, kQ5KBytes = 176, kQ6KBytes = 210, kQ2KBytes = 84, kQ3KBytes = 110;
 
 // The 8 scales (out[0..7]) and 8 mins (out[8..15]) of a Q4_K / Q5_K super-block from its 12 packed bytes:
 // ggml's get_scale_min_k4 done on four 32-bit words at once (little-endian, as every x86 level is).

@@ -134,72 +134,11 @@ XPUSIM_AVX2 float q8_dot_q8_0(const uint8_t* row, const Q8Activations& x, float)
   return reduce(acc);
 }
 
-// GGUF K-quants (kquant_common.h), one 32-value activation block per step.
-// Q4_K / Q5_K: codes 0..31 as unsigned bytes, per sub-block d sc d_x sum(code q) - dmin m (d_x sum q).
-template <bool kFifthBit>
-XPUSIM_AVX2 float q8_dot_k_min(const uint8_t* row, const Q8Activations& x, float) {
-  constexpr int64_t kBytes = kFifthBit ? kquant::kQ5KBytes : kquant::kQ4KBytes;
-  constexpr int64_t kNibbles = kFifthBit ? 48 : 16;
-  __m256 acc = _mm256_setzero_ps();
-  float min_total = 0.0f;
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
-  for (int64_t s = 0; s < x.blocks / 8; ++s, row += kBytes) {
-    uint8_t unpacked[16];
-    kquant::unpack_scales_mins(row + 4, unpacked);
-    const float d = half_at(row), dmin = half_at(row + 2);
-    const __m256i high_bits =
-        kFifthBit ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 16)) : _mm256_setzero_si256();
-    for (int64_t j = 0; j < 8; ++j) {
-      const int64_t b = 8 * s + j;
-      const __m256i bytes =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + kNibbles + 32 * (j / 2)));
-      __m256i codes = _mm256_and_si256(j % 2 == 0 ? bytes : _mm256_srli_epi16(bytes, 4), low4);
-      if constexpr (kFifthBit) {
-        const __m256i bit = _mm256_set1_epi8(static_cast<char>(1 << j));
-        const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(high_bits, bit), bit);
-        codes = _mm256_or_si256(codes, _mm256_and_si256(set, _mm256_set1_epi8(0x10)));
-      }
-      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + 32 * b));
-      acc = _mm256_fmadd_ps(
-          _mm256_cvtepi32_ps(sum_products(codes, q)),
-          _mm256_set1_ps(d * static_cast<float>(unpacked[j]) * x.scale[static_cast<size_t>(b)]), acc);
-      min_total += dmin * static_cast<float>(unpacked[8 + j]) * x.sum[static_cast<size_t>(b)];
-    }
-  }
-  return reduce(acc) - min_total;
-}
-
-// Q6_K: (code - 32) q as code q + 32 (-q) in int16 pairs (|pair| <= 2 x 63 x 127), weighted by the two
-// 16-value scales of the block in vpmaddwd, then d d_x in fp32.
-XPUSIM_AVX2 float q8_dot_q6_k(const uint8_t* row, const Q8Activations& x, float) {
-  __m256 acc = _mm256_setzero_ps();
-  const __m256i low4 = _mm256_set1_epi8(0x0F), bits45 = _mm256_set1_epi8(0x30);
-  for (int64_t s = 0; s < x.blocks / 8; ++s, row += kquant::kQ6KBytes) {
-    const float d = half_at(row + 208);
-    const auto* scales = reinterpret_cast<const int8_t*>(row + 192);
-    for (int64_t j = 0; j < 8; ++j) {
-      const int64_t b = 8 * s + j, half = j / 4, quarter = j % 4;
-      const __m256i ql =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 64 * half + 32 * (quarter % 2)));
-      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 128 + 32 * half));
-      const __m256i low = _mm256_and_si256(quarter < 2 ? ql : _mm256_srli_epi16(ql, 4), low4);
-      // qh bits 2 quarter, 2 quarter + 1 into bits 4-5 (a 16-bit shift: the neighbour's bits are masked off).
-      const int shift = 2 * static_cast<int>(quarter) - 4;
-      const __m256i moved = shift < 0 ? _mm256_sll_epi16(qh, _mm_cvtsi32_si128(-shift))
-                                      : _mm256_srl_epi16(qh, _mm_cvtsi32_si128(shift));
-      const __m256i codes = _mm256_or_si256(low, _mm256_and_si256(moved, bits45));
-      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + 32 * b));
-      const __m256i pairs = _mm256_add_epi16(
-          _mm256_maddubs_epi16(codes, q),
-          _mm256_maddubs_epi16(_mm256_set1_epi8(32), _mm256_sub_epi8(_mm256_setzero_si256(), q)));
-      const __m256i weights =
-          _mm256_set_m128i(_mm_set1_epi16(scales[2 * j + 1]), _mm_set1_epi16(scales[2 * j]));
-      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, weights)),
-                            _mm256_set1_ps(d * x.scale[static_cast<size_t>(b)]), acc);
-    }
-  }
-  return reduce(acc);
-}
+// GGUF K-quants (kquant_common.h): the one-row integer dots are the one-token instances of the multi-token
+// kernels shared with the AVX-512 level.
+#define XPUSIM_KQ_TARGET XPUSIM_AVX2
+#include "exec/simd/kquant_kernels.inc"
+#undef XPUSIM_KQ_TARGET
 
 // Q5_0 / Q5_1: the 32 codes as bytes (nibbles32 gives elements 0..15, then 16..31; bit j of qh spread to
 // byte j by a shuffle, an OR with all bits but bit j % 8 and a compare with all ones, as ggml does).
@@ -279,24 +218,14 @@ XPUSIM_AVX2 inline __m256 fma_codes(__m256i codes, __m256 factor, __m256 offset,
 template <bool kFifthBit>
 XPUSIM_AVX2 float dot_k_min(const uint8_t* row, const float* x, int64_t blocks, float) {
   constexpr int64_t kBytes = kFifthBit ? kquant::kQ5KBytes : kquant::kQ4KBytes;
-  constexpr int64_t kNibbles = kFifthBit ? 48 : 16;
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
   for (int64_t s = 0; s < blocks; ++s, row += kBytes, x += 256) {
     uint8_t unpacked[16];
     kquant::unpack_scales_mins(row + 4, unpacked);
     const float d = half_at(row), dmin = half_at(row + 2);
-    const __m256i high_bits =
-        kFifthBit ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 16)) : _mm256_setzero_si256();
+    const __m256i high_bits = kq_min_high_bits<kFifthBit>(row);
     for (int64_t j = 0; j < 8; ++j) {
-      const __m256i bytes =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + kNibbles + 32 * (j / 2)));
-      __m256i codes = _mm256_and_si256(j % 2 == 0 ? bytes : _mm256_srli_epi16(bytes, 4), low4);
-      if constexpr (kFifthBit) {
-        const __m256i bit = _mm256_set1_epi8(static_cast<char>(1 << j));
-        const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(high_bits, bit), bit);
-        codes = _mm256_or_si256(codes, _mm256_and_si256(set, _mm256_set1_epi8(0x10)));
-      }
+      const __m256i codes = kq_min_codes<kFifthBit>(row, high_bits, j);
       const __m256 factor = _mm256_set1_ps(d * static_cast<float>(unpacked[j]));
       const __m256 offset = _mm256_set1_ps(dmin * static_cast<float>(unpacked[8 + j]));
       if (j % 2 == 0) {
@@ -311,20 +240,11 @@ XPUSIM_AVX2 float dot_k_min(const uint8_t* row, const float* x, int64_t blocks, 
 
 XPUSIM_AVX2 float dot_q6_k(const uint8_t* row, const float* x, int64_t blocks, float) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  const __m256i low4 = _mm256_set1_epi8(0x0F), bits45 = _mm256_set1_epi8(0x30);
   for (int64_t s = 0; s < blocks; ++s, row += kquant::kQ6KBytes, x += 256) {
     const float d = half_at(row + 208);
     const auto* scales = reinterpret_cast<const int8_t*>(row + 192);
     for (int64_t j = 0; j < 8; ++j) {
-      const int64_t half = j / 4, quarter = j % 4;
-      const __m256i ql =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 64 * half + 32 * (quarter % 2)));
-      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 128 + 32 * half));
-      const __m256i low = _mm256_and_si256(quarter < 2 ? ql : _mm256_srli_epi16(ql, 4), low4);
-      const int shift = 2 * static_cast<int>(quarter) - 4;
-      const __m256i moved = shift < 0 ? _mm256_sll_epi16(qh, _mm_cvtsi32_si128(-shift))
-                                      : _mm256_srl_epi16(qh, _mm_cvtsi32_si128(shift));
-      const __m256i codes = _mm256_or_si256(low, _mm256_and_si256(moved, bits45));
+      const __m256i codes = kq_q6_k_codes(row, j);
       // value = d sc (code - 32): factor d sc, offset 32 d sc; the two 16-value halves have their own sc.
       for (int h = 0; h < 2; ++h) {
         const float factor = d * static_cast<float>(scales[2 * j + h]);
@@ -429,30 +349,34 @@ XPUSIM_AVX2 void gemm_panel(const float* x, int64_t ldx, int64_t tokens, const f
   }
 }
 
-constexpr SimdKernels kAvx2 = {.name = "avx2",
-                               .vector_floats = 8,
-                               .exact_dots = false,
-                               .dot_f32 = dot_f32,
-                               .dot_q4_0 = nullptr,
-                               .dot_q4_1 = nullptr,
-                               .dot_q8_0 = nullptr,
-                               .dot_q4_k = dot_k_min<false>,
-                               .dot_q5_k = dot_k_min<true>,
-                               .dot_q6_k = dot_q6_k,
-                               .numerics_dot = no_numerics_dot,
-                               .q8_dots = {q8_dot_q4_0, q8_dot_q4_1, q8_dot_q8_0, nullptr, nullptr, nullptr,
-                                           q8_dot_k_min<false>, q8_dot_k_min<true>, q8_dot_q6_k,
-                                           q8_dot_q5<false>, q8_dot_q5<true>, q8_dot_iq4_nl, q8_dot_iq4_xs},
-                               .q8_dot_rows = {},
-                               .quantize_q8 = simd::quantize_q8,
-                               .dot_bf16 = dot_bf16,
-                               .dot_f16 = dot_f16,
-                               .fma_burst = fma_burst,
-                               .widen_bf16 = widen_bf16,
-                               .transpose16 = transpose16,
-                               .attend_keys = nullptr,
-                               .axpy = axpy,
-                               .gemm_panel = gemm_panel};
+constexpr SimdKernels kAvx2 = {
+    .name = "avx2",
+    .vector_floats = 8,
+    .exact_dots = false,
+    .dot_f32 = dot_f32,
+    .dot_q4_0 = nullptr,
+    .dot_q4_1 = nullptr,
+    .dot_q8_0 = nullptr,
+    .dot_q4_k = dot_k_min<false>,
+    .dot_q5_k = dot_k_min<true>,
+    .dot_q6_k = dot_q6_k,
+    .numerics_dot = no_numerics_dot,
+    .q8_dots = {q8_dot_q4_0, q8_dot_q4_1, q8_dot_q8_0, nullptr, nullptr, nullptr, kq_dot_one<KqQ4K>,
+                kq_dot_one<KqQ5K>, kq_dot_one<KqQ6K>, q8_dot_q5<false>, q8_dot_q5<true>, q8_dot_iq4_nl,
+                q8_dot_iq4_xs, kq_dot_one<KqQ2K>, kq_dot_one<KqQ3K>},
+    .q8_dot_rows = {},
+    .q8_dot_tokens = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, kq_dot_tokens<KqQ4K>,
+                      kq_dot_tokens<KqQ5K>, kq_dot_tokens<KqQ6K>, nullptr, nullptr, nullptr, nullptr,
+                      kq_dot_tokens<KqQ2K>, kq_dot_tokens<KqQ3K>},
+    .quantize_q8 = simd::quantize_q8,
+    .dot_bf16 = dot_bf16,
+    .dot_f16 = dot_f16,
+    .fma_burst = fma_burst,
+    .widen_bf16 = widen_bf16,
+    .transpose16 = transpose16,
+    .attend_keys = nullptr,
+    .axpy = axpy,
+    .gemm_panel = gemm_panel};
 
 }  // namespace
 

@@ -53,8 +53,10 @@ XPUSIM_Q8 inline __m512 spread_pair_at(__m512 v, int c) {
 }
 
 // Q4_K (kFifthBit = false) and Q5_K: d sc_j d_x(j) sum(code q) per sub-block j, minus dmin m_j (d_x sum q).
+}  // namespace
+
 template <bool kFifthBit>
-XPUSIM_Q8 inline float dot_k_min(const uint8_t* row, const Q8Activations& x) {
+XPUSIM_Q8 float q8_dot_k_min(const uint8_t* row, const Q8Activations& x, float) {
   constexpr int64_t kBytes = kFifthBit ? kQ5KBytes : kQ4KBytes;
   constexpr int64_t kNibbles = kFifthBit ? 48 : 16;
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
@@ -96,7 +98,7 @@ XPUSIM_Q8 inline float dot_k_min(const uint8_t* row, const Q8Activations& x) {
 
 // Q6_K: int32 lane l of a 64-value step sums 4 values of one 16-value scale group; lanes times
 // d sc[group] d_x(group / 2).
-XPUSIM_Q8 inline float integer_dot_q6_k(const uint8_t* row, const Q8Activations& x) {
+XPUSIM_Q8 float q8_dot_q6_k(const uint8_t* row, const Q8Activations& x, float) {
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   const int8_t* q = x.q.data();
   const float* scale = x.scale.data();
@@ -146,7 +148,7 @@ XPUSIM_Q8 inline float integer_dot_q6_k(const uint8_t* row, const Q8Activations&
 // Q5_0 / Q5_1, one block per step at 256 bits: 16 nibble bytes as codes of elements 0..15 and 16..31, the
 // block's 32-bit qh used directly as the byte mask that adds the fifth bit.
 template <bool kQ5_1>
-XPUSIM_Q8 inline float dot_q5(const uint8_t* row, const Q8Activations& x) {
+XPUSIM_Q8 float q8_dot_q5(const uint8_t* row, const Q8Activations& x, float) {
   constexpr int64_t kBytes = kQ5_1 ? 24 : 22, kHead = kQ5_1 ? 4 : 2;
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   float offsets = 0.0f;
@@ -176,6 +178,7 @@ XPUSIM_Q8 inline float dot_q5(const uint8_t* row, const Q8Activations& x) {
 
 // IQ4_NL / IQ4_XS, one 32-value block per step at 256 bits: grid value + 128 (unsigned, vpshufb) times q in
 // vpdpbusd, the 128 taken back with a second vpdpbusd of 128 with -q.
+namespace {
 XPUSIM_Q8 inline __m256i iq4_sums(const uint8_t* nibbles, const int8_t* q) {
   alignas(16) static constexpr auto kOffsetGrid = [] {
     struct Grid {
@@ -196,7 +199,8 @@ XPUSIM_Q8 inline __m256i iq4_sums(const uint8_t* nibbles, const int8_t* q) {
   return _mm256_dpbusd_epi32(sums, _mm256_set1_epi8(static_cast<char>(0x80)),
                              _mm256_sub_epi8(_mm256_setzero_si256(), activations));
 }
-XPUSIM_Q8 inline float dot_iq4_nl(const uint8_t* row, const Q8Activations& x) {
+}  // namespace
+XPUSIM_Q8 float q8_dot_iq4_nl(const uint8_t* row, const Q8Activations& x, float) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   for (int64_t b = 0; b < x.blocks; ++b, row += 18) {
     if (b % 4 == 0) prefetch_stream(reinterpret_cast<const char*>(row), 2);
@@ -210,7 +214,7 @@ XPUSIM_Q8 inline float dot_iq4_nl(const uint8_t* row, const Q8Activations& x) {
   }
   return reduce256(_mm256_add_ps(acc0, acc1));
 }
-XPUSIM_Q8 inline float dot_iq4_xs(const uint8_t* row, const Q8Activations& x) {
+XPUSIM_Q8 float q8_dot_iq4_xs(const uint8_t* row, const Q8Activations& x, float) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   for (int64_t s = 0; s < x.blocks / 8; ++s, row += kquant::kIq4XsBytes) {
     prefetch_stream(reinterpret_cast<const char*>(row), 3);
@@ -230,7 +234,38 @@ XPUSIM_Q8 inline float dot_iq4_xs(const uint8_t* row, const Q8Activations& x) {
   return reduce256(_mm256_add_ps(acc0, acc1));
 }
 
+// Q2_K / Q3_K one-row dots and their multi-token kernels (prefill): the AVX2 level's 256-bit kernels,
+// compiled for this level. (Q4_K / Q5_K / Q6_K keep the 512-bit one-row dots above and no multi-token
+// kernel.)
+namespace {
+#define XPUSIM_KQ_TARGET XPUSIM_AVX512_VNNI
+#include "exec/simd/kquant_kernels.inc"
+#undef XPUSIM_KQ_TARGET
+}  // namespace
+
+XPUSIM_Q8 float q8_dot_q2_k(const uint8_t* row, const Q8Activations& x, float tensor_factor) {
+  return kq_dot_one<KqQ2K>(row, x, tensor_factor);
+}
+XPUSIM_Q8 float q8_dot_q3_k(const uint8_t* row, const Q8Activations& x, float tensor_factor) {
+  return kq_dot_one<KqQ3K>(row, x, tensor_factor);
+}
+XPUSIM_Q8 void q8_dot_tokens_q2_k(const uint8_t* row, const Q8Activations* const* x, int64_t tokens,
+                                  float tensor_factor, float* out, int64_t out_stride) {
+  kq_dot_tokens<KqQ2K>(row, x, tokens, tensor_factor, out, out_stride);
+}
+XPUSIM_Q8 void q8_dot_tokens_q3_k(const uint8_t* row, const Q8Activations* const* x, int64_t tokens,
+                                  float tensor_factor, float* out, int64_t out_stride) {
+  kq_dot_tokens<KqQ3K>(row, x, tokens, tensor_factor, out, out_stride);
+}
+
+template float q8_dot_k_min<false>(const uint8_t*, const Q8Activations&, float);
+template float q8_dot_k_min<true>(const uint8_t*, const Q8Activations&, float);
+template float q8_dot_q5<false>(const uint8_t*, const Q8Activations&, float);
+template float q8_dot_q5<true>(const uint8_t*, const Q8Activations&, float);
+
 // ---- fused fp32 dots, exact ----
+
+namespace {
 
 // Rows of super-blocks in dot_exact's order: kDecode writes the 256 values as 16 vectors.
 template <int64_t kBytes, void (*kDecode)(const uint8_t*, __m512*)>
@@ -306,30 +341,6 @@ XPUSIM_AVX512 inline void decode_q6_k(const uint8_t* block, __m512* w) {
 }
 
 }  // namespace
-
-XPUSIM_AVX512_VNNI float q8_dot_q4_k(const uint8_t* row, const Q8Activations& x, float) {
-  return dot_k_min<false>(row, x);
-}
-XPUSIM_AVX512_VNNI float q8_dot_q5_k(const uint8_t* row, const Q8Activations& x, float) {
-  return dot_k_min<true>(row, x);
-}
-XPUSIM_AVX512_VNNI float q8_dot_q6_k(const uint8_t* row, const Q8Activations& x, float) {
-  return integer_dot_q6_k(row, x);
-}
-
-XPUSIM_AVX512_VNNI float q8_dot_q5_0(const uint8_t* row, const Q8Activations& x, float) {
-  return dot_q5<false>(row, x);
-}
-XPUSIM_AVX512_VNNI float q8_dot_q5_1(const uint8_t* row, const Q8Activations& x, float) {
-  return dot_q5<true>(row, x);
-}
-
-XPUSIM_AVX512_VNNI float q8_dot_iq4_nl(const uint8_t* row, const Q8Activations& x, float) {
-  return dot_iq4_nl(row, x);
-}
-XPUSIM_AVX512_VNNI float q8_dot_iq4_xs(const uint8_t* row, const Q8Activations& x, float) {
-  return dot_iq4_xs(row, x);
-}
 
 XPUSIM_AVX512 float dot_q4_k(const uint8_t* row, const float* x, int64_t blocks, float) {
   return dot_superblocks_exact<kQ4KBytes, decode_k_min<false>>(row, x, blocks);

@@ -229,6 +229,62 @@ float q8_dot_q6_k(const uint8_t* row, const Q8Activations& x, float) {
   return total;
 }
 
+// Q2_K / Q3_K (numerics/ggml_blocks.h): the 2 low bits of element e of a super-block from qs.
+int k23_low_bits(const uint8_t* qs, int64_t e) {
+  return (qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
+}
+
+// Q2_K: per activation block d d_x (sc_a sum_a + sc_b sum_b) - dmin d_x (m_a qsum_a + m_b qsum_b) over its
+// two 16-value halves, sums of code q and of q.
+float q8_dot_q2_k(const uint8_t* row, const Q8Activations& x, float) {
+  float total = 0.0f;
+  for (int64_t s = 0; s < x.blocks / 8; ++s, row += 84) {
+    const float d = half_at(row + 80), dmin = half_at(row + 82);
+    for (int64_t j = 0; j < 8; ++j) {
+      const int64_t b = 8 * s + j;
+      int weighted = 0, mins = 0;
+      for (int64_t half = 0; half < 2; ++half) {
+        const uint8_t packed = row[2 * j + half];
+        int sum = 0, q_sum = 0;
+        for (int64_t l = 16 * half; l < 16 * half + 16; ++l) {
+          const int q = q_at(x, b, l, Q8Order::kElements);
+          sum += k23_low_bits(row + 16, 32 * j + l) * q;
+          q_sum += q;
+        }
+        weighted += (packed & 0xF) * sum;
+        mins += (packed >> 4) * q_sum;
+      }
+      total += d * x.scale[static_cast<size_t>(b)] * static_cast<float>(weighted) -
+               dmin * x.scale[static_cast<size_t>(b)] * static_cast<float>(mins);
+    }
+  }
+  return total;
+}
+
+// Q3_K: per activation block d d_x ((sc_a - 32) sum_a + (sc_b - 32) sum_b), sums of (low + 4 high - 4) q.
+float q8_dot_q3_k(const uint8_t* row, const Q8Activations& x, float) {
+  float total = 0.0f;
+  for (int64_t s = 0; s < x.blocks / 8; ++s, row += 110) {
+    const float d = half_at(row + 108);
+    int8_t scales[16];
+    numerics::ggml::unpack_q3_k_scales(row + 96, scales);
+    for (int64_t j = 0; j < 8; ++j) {
+      const int64_t b = 8 * s + j;
+      int weighted = 0;
+      for (int64_t half = 0; half < 2; ++half) {
+        int sum = 0;
+        for (int64_t l = 16 * half; l < 16 * half + 16; ++l) {
+          const int high = (row[l] >> j) & 1;
+          sum += (k23_low_bits(row + 32, 32 * j + l) + 4 * high - 4) * q_at(x, b, l, Q8Order::kElements);
+        }
+        weighted += (scales[2 * j + half] - 32) * sum;
+      }
+      total += d * x.scale[static_cast<size_t>(b)] * static_cast<float>(weighted);
+    }
+  }
+  return total;
+}
+
 // Q5_0 (22 bytes: fp16 d, u32 qh, 16 nibble bytes; value (code - 16) d) and Q5_1 (24 bytes: fp16 d, fp16 m,
 // qh, nibbles; value code d + m): code of element j = nibble j (ggml order) | bit j of qh << 4.
 template <bool kQ5_1>
@@ -360,8 +416,9 @@ constexpr SimdKernels kGeneric = {
     .numerics_dot = numerics_dot,
     .q8_dots = {q8_dot_q4_0, q8_dot_q4_1, q8_dot_q8_0, q8_dot_mxfp4, q8_dot_nvfp4, q8_dot_ue_4bit,
                 q8_dot_k_min<144, q4_k_code>, q8_dot_k_min<176, k5_code>, q8_dot_q6_k, q8_dot_q5<false>,
-                q8_dot_q5<true>, q8_dot_iq4_nl, q8_dot_iq4_xs},
+                q8_dot_q5<true>, q8_dot_iq4_nl, q8_dot_iq4_xs, q8_dot_q2_k, q8_dot_q3_k},
     .q8_dot_rows = {},
+    .q8_dot_tokens = {},
     .quantize_q8 = simd::quantize_q8,
     .dot_bf16 = dot_bf16,
     .dot_f16 = dot_f16,

@@ -79,6 +79,9 @@ bool quantize_q8(const float* x, int64_t n, Q8Order order, Q8Activations& out);
 // kQ5_0 / kQ5_1 (GGUF 5-bit, element order): codes 0..31 with the fifth bit from the block's 32-bit qh.
 // kIq4Nl / kIq4Xs (element order): nibbles index ggml's non-uniform int8 grid (kIq4NlValues); IQ4_XS has a
 // 6-bit scale per 32 values.
+// kQ2_K / kQ3_K (element order, 256-value super-blocks): 2-bit (Q2_K: code - min) and 3-bit (Q3_K: code in
+// -4..3) values with a scale per 16 values: per activation block the two 16-value integer sums times their
+// integer scales in int32, then d d_x in fp32; Q2_K's mins take the 16-value sums of q (in int32).
 enum class Q8Kind : uint8_t {
   kQ4_0,
   kQ4_1,
@@ -93,6 +96,8 @@ enum class Q8Kind : uint8_t {
   kQ5_1,
   kIq4Nl,
   kIq4Xs,
+  kQ2_K,
+  kQ3_K,
   kNone
 };
 // Dot of one weight row (x.blocks 32-value blocks of it) with x. tensor_factor: the per-tensor factor of
@@ -102,6 +107,12 @@ using Q8Dot = float (*)(const uint8_t* row, const Q8Activations& x, float tensor
 // out[i] equals the one-row dot bit for bit.
 using Q8DotRows = void (*)(const uint8_t* row, int64_t stride, int64_t rows, const Q8Activations& x,
                            float tensor_factor, float* out);
+
+// out[t * out_stride] = the Q8Dot of `row` with *x[t], t < tokens (1..kQ8Tokens), each bit for bit the
+// one-row dot: the prefill GEMM's inner kernel (the row's codes are unpacked once for all the tokens).
+constexpr int64_t kQ8Tokens = 4;
+using Q8DotTokens = void (*)(const uint8_t* row, const Q8Activations* const* x, int64_t tokens,
+                             float tensor_factor, float* out, int64_t out_stride);
 
 struct SimdKernels {
   std::string_view name;  // "avx512", "avx2", "generic"
@@ -121,6 +132,8 @@ struct SimdKernels {
   // quantize_q8 byte for byte).
   Q8Dot q8_dots[static_cast<int>(Q8Kind::kNone)];
   Q8DotRows q8_dot_rows[static_cast<int>(Q8Kind::kNone)];  // nullptr: call the one-row dot per row
+  // nullptr: no integer prefill GEMM for the kind at this level (the fp32 panel GEMM runs instead).
+  Q8DotTokens q8_dot_tokens[static_cast<int>(Q8Kind::kNone)];
   bool (*quantize_q8)(const float* x, int64_t n, Q8Order order, Q8Activations& out);
   // bf16 / f16 rows: `n` elements (any n).
   float (*dot_bf16)(const uint16_t* row, const float* x, int64_t n);
@@ -169,6 +182,8 @@ Q8Target q8_target(numerics::Format format);
 Q8Dot q8_dot(const SimdKernels& kernels, Q8Kind kind);
 // The level's multi-row integer dot for `kind`, or nullptr (none at this level: use q8_dot per row).
 Q8DotRows q8_dot_rows(const SimdKernels& kernels, Q8Kind kind);
+// The level's multi-token integer dot for `kind`, or nullptr.
+Q8DotTokens q8_dot_tokens(const SimdKernels& kernels, Q8Kind kind);
 
 // Per-level tables (simd_<level>.cpp). nullptr when the CPU or the build lacks the level.
 const SimdKernels* simd_kernels_avx512();

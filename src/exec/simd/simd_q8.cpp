@@ -70,6 +70,10 @@ Q8Target q8_target(DType dtype) {
       return {Q8Kind::kQ5_K, Q8Order::kElements, 1.0f, 256};
     case DType::Q6_K:
       return {Q8Kind::kQ6_K, Q8Order::kElements, 1.0f, 256};
+    case DType::Q2_K:
+      return {Q8Kind::kQ2_K, Q8Order::kElements, 1.0f, 256};
+    case DType::Q3_K:
+      return {Q8Kind::kQ3_K, Q8Order::kElements, 1.0f, 256};
     default:
       return {};
   }
@@ -103,6 +107,10 @@ Q8Dot q8_dot(const SimdKernels& kernels, Q8Kind kind) {
 
 Q8DotRows q8_dot_rows(const SimdKernels& kernels, Q8Kind kind) {
   return kind == Q8Kind::kNone ? nullptr : kernels.q8_dot_rows[static_cast<int>(kind)];
+}
+
+Q8DotTokens q8_dot_tokens(const SimdKernels& kernels, Q8Kind kind) {
+  return kind == Q8Kind::kNone ? nullptr : kernels.q8_dot_tokens[static_cast<int>(kind)];
 }
 
 }  // namespace xpusim::exec::simd
