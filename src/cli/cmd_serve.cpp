@@ -34,6 +34,7 @@ struct ServeOptions {
 // Stated limits of the sizing flags (docs/security.md): values past them are refused with a message.
 constexpr int64_t kMaxRequestsLimit = 4096;
 constexpr size_t kMaxBodyLimit = 64u << 20;
+constexpr int64_t kMaxConnectionsLimit = 65536;
 
 void validate(ServeOptions& options) {
   if (options.port < 0 || options.port > 65535) fail("serve: --port must be 0..65535 (got {})", options.port);
@@ -46,6 +47,8 @@ void validate(ServeOptions& options) {
   check_threads("--threads", options.engine.threads);
   check_range("--max-body-bytes", static_cast<int64_t>(options.server.max_body_bytes), 1024, kMaxBodyLimit);
   check_range("--idle-timeout", options.server.idle_timeout_s, 1, 3600);
+  check_range("--request-timeout", options.server.request_timeout_s, 1, 3600);
+  check_range("--max-connections", options.server.max_connections, 1, kMaxConnectionsLimit);
   if (options.server.api_key.empty()) {
     if (const char* key = std::getenv("XPUSIM_API_KEY")) options.server.api_key = key;
   }
@@ -130,6 +133,14 @@ void setup_serve(CLI::App& app) {
   command
       ->add_option("--idle-timeout", options->server.idle_timeout_s,
                    "Seconds without progress before a connection is closed")
+      ->capture_default_str();
+  command
+      ->add_option("--request-timeout", options->server.request_timeout_s,
+                   "Seconds to receive a whole request (from connect or the previous answer); then 408")
+      ->capture_default_str();
+  command
+      ->add_option("--max-connections", options->server.max_connections,
+                   "Open connections served; beyond, HTTP 429 (at twice this, new ones wait in the backlog)")
       ->capture_default_str();
   command->callback([options] { run_serve(*options); });
 }

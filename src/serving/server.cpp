@@ -41,6 +41,7 @@ using Clock = std::chrono::steady_clock;
 constexpr int kAnsweringTimeoutS = 3600;  // a connection whose answer is being computed
 constexpr int kWorkerThreads = 2;         // parse + tokenize request bodies off the event loop
 constexpr auto kShutdownFlush = std::chrono::milliseconds(300);  // final events reach the clients
+constexpr int64_t kReservedDescriptors = 64;  // model files, the engine, the listening socket, logs
 
 json error_body(const std::string& message, const char* type) {
   return {{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", nullptr}}}};
@@ -144,6 +145,19 @@ bool is_loopback_address(const std::string& host) {
 }
 
 struct Server::Impl {
+  // One open client connection (loop thread only): its read deadline and whether it came past the limit.
+  struct Connection {
+    Impl* impl = nullptr;
+    evhttp_connection* evcon = nullptr;
+    event* deadline = nullptr;  // armed while a request is being read
+    bool over_limit = false;    // accepted beyond max_connections: its request is answered 429
+  };
+  // A connection's bufferevent as evhttp's bevcb created it, before its evhttp_connection is known.
+  struct Unadopted {
+    bufferevent* bev = nullptr;
+    bool over_limit = false;
+  };
+
   // One generation request (loop thread only).
   struct Exchange {
     Impl* impl = nullptr;
@@ -160,13 +174,27 @@ struct Server::Impl {
 
   // --- sockets and connections -----------------------------------------------------------------------------
   int bind();
+  static bufferevent* on_new_connection(event_base* base, void* arg);
+  static void on_adopt(evutil_socket_t, short, void* arg);
+  void adopt(const Unadopted& pending);
+  static void on_request_deadline(evutil_socket_t, short, void* arg);
+  static void on_answer_sent(evhttp_request* request, void* arg);
+  void arm_request_deadline(evhttp_connection* evcon);
+  void forget_connection(evhttp_connection* evcon);
+  void connection_gone();
+  void set_accepting(bool accept);
   // --- requests
   // ----------------------------------------------------------------------------------------------
   static void on_request(evhttp_request* request, void* arg);
   void handle(evhttp_request* request);
+  bool request_read(evhttp_request* request);
+  bool answered_without_the_engine(evhttp_request* request, const std::string& path,
+                                   const std::string& origin);
+  bool generation_acceptable(evhttp_request* request, const std::string& origin);
   bool admitted(evhttp_request* request, const std::string& origin);
   void start_generation(evhttp_request* request, bool chat, const std::string& origin);
   void generate(const std::shared_ptr<Mailbox>& mailbox, const std::string& body, bool chat);
+  void submit(const std::shared_ptr<Mailbox>& mailbox, HostRequest request);
   void reply(evhttp_request* request, int status, const std::string& content_type, const std::string& body,
              const std::string& origin = {});
   void reply_error(evhttp_request* request, int status, const std::string& message,
@@ -198,12 +226,19 @@ struct Server::Impl {
   event* peer_check_event = nullptr;  // every 200 ms: clients that hung up while their answer is computed
   event* sigterm_event = nullptr;
   event* sigint_event = nullptr;
+  event* adopt_event = nullptr;  // ties new bufferevents to their evhttp_connection once evhttp made it
   int port = 0;
   bool loopback = false;
   bool shutting_down = false;
   std::atomic<int64_t> next_response_id{0};
   std::unordered_map<evhttp_connection*, Exchange*> exchange_by_connection;
   std::unordered_map<Exchange*, std::unique_ptr<Exchange>> exchanges;
+  std::unordered_map<evhttp_connection*, std::unique_ptr<Connection>> connections;
+  std::vector<Unadopted> unadopted;
+  int64_t open_connections = 0;    // adopted + unadopted
+  int64_t connection_ceiling = 0;  // accepting pauses here (the rest wait in the listen backlog)
+  bool accepting_paused = false;
+  bool tearing_down = false;
 
   std::mutex jobs_mutex;
   std::condition_variable jobs_ready;
@@ -240,6 +275,8 @@ Server::Impl::Impl(HostEngine& engine_, const model::LoadedModel& model_, const 
   evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD);
   evhttp_set_default_content_type(http, "application/json");
   evhttp_set_gencb(http, &Impl::on_request, this);
+  evhttp_set_bevcb(http, &Impl::on_new_connection, this);
+  adopt_event = event_new(base, -1, 0, &Impl::on_adopt, this);
   stop_event = event_new(base, -1, 0, &Impl::on_stop, this);
   peer_check_event = event_new(base, -1, EV_PERSIST, &Impl::on_peer_check, this);
   sigterm_event = evsignal_new(base, SIGTERM, &Impl::on_stop, this);
@@ -255,8 +292,13 @@ Server::Impl::~Impl() {
   jobs_ready.notify_all();
   for (std::thread& worker : workers) worker.join();
   while (!exchanges.empty()) finish(exchanges.begin()->first);
-  if (http) evhttp_free(http);  // closes every connection
-  for (event* e : {stop_event, peer_check_event, sigterm_event, sigint_event}) {
+  tearing_down = true;  // evhttp_free frees the listener before the connections: no more set_accepting
+  for (const Unadopted& pending : unadopted) bufferevent_decref(pending.bev);
+  unadopted.clear();
+  if (http) evhttp_free(http);  // closes every connection (their closecb forgets them)
+  for (auto& entry : connections) event_free(entry.second->deadline);
+  connections.clear();
+  for (event* e : {stop_event, peer_check_event, sigterm_event, sigint_event, adopt_event}) {
     if (e) event_free(e);
   }
   if (base) event_base_free(base);
@@ -301,13 +343,117 @@ int Server::Impl::bind() {
     fail("serve: cannot accept on {}:{}", options.host, port);
   }
   loopback = is_loopback_address(options.host);
-  // Every connection holds a descriptor: raise the soft limit so that bursts do not hit EMFILE.
+  // Every connection holds a descriptor: raise the soft limit so that bursts do not hit EMFILE, and pause
+  // accepting before the descriptors run out (an accept failing with EMFILE would spin the loop).
   rlimit files{};
   if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
   }
+  getrlimit(RLIMIT_NOFILE, &files);
+  const auto descriptors = static_cast<int64_t>(std::min<rlim_t>(files.rlim_cur, 1 << 24));
+  connection_ceiling =
+      std::max<int64_t>(1, std::min(2 * options.max_connections, descriptors - kReservedDescriptors));
   return port;
+}
+
+// evhttp 2.1 has no connection limit and no hook when a connection opens (2.2's evhttp_set_newreqcb), but it
+// lets the server make each connection's bufferevent: that call counts the connection, marks it when it is
+// beyond max_connections, and pauses accepting at the ceiling. evhttp creates the evhttp_connection right
+// after (same accept callback) with the bufferevent's callback argument set to it; on_adopt reads it there.
+bufferevent* Server::Impl::on_new_connection(event_base* base, void* arg) {
+  Impl* impl = static_cast<Impl*>(arg);
+  bufferevent* bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  if (!bev) return nullptr;  // evhttp makes its own (out of memory: that connection goes uncounted)
+  bufferevent_incref(bev);   // stays valid until adopted, even if evhttp frees the connection at once
+  ++impl->open_connections;
+  impl->unadopted.push_back({bev, impl->open_connections > impl->options.max_connections});
+  if (impl->open_connections >= impl->connection_ceiling) impl->set_accepting(false);
+  event_active(impl->adopt_event, EV_READ, 0);
+  return bev;
+}
+
+void Server::Impl::on_adopt(evutil_socket_t, short, void* arg) {
+  Impl* impl = static_cast<Impl*>(arg);
+  std::vector<Unadopted> pending;
+  pending.swap(impl->unadopted);
+  for (const Unadopted& one : pending) impl->adopt(one);
+}
+
+void Server::Impl::adopt(const Unadopted& pending) {
+  void* callback_arg = nullptr;
+  bufferevent_getcb(pending.bev, nullptr, nullptr, nullptr, &callback_arg);
+  auto* evcon = static_cast<evhttp_connection*>(callback_arg);
+  // bufferevent_free clears the callbacks: a null argument means evhttp already dropped the connection.
+  if (evcon && evhttp_connection_get_bufferevent(evcon) == pending.bev) {
+    auto connection = std::make_unique<Connection>();
+    connection->impl = this;
+    connection->evcon = evcon;
+    connection->over_limit = pending.over_limit;
+    connection->deadline = evtimer_new(base, &Impl::on_request_deadline, connection.get());
+    connections[evcon] = std::move(connection);
+    evhttp_connection_set_closecb(evcon, &Impl::on_connection_closed, this);
+    arm_request_deadline(evcon);
+  } else {
+    connection_gone();
+  }
+  bufferevent_decref(pending.bev);
+}
+
+void Server::Impl::arm_request_deadline(evhttp_connection* evcon) {
+  auto found = connections.find(evcon);
+  if (found == connections.end()) return;
+  const timeval timeout{options.request_timeout_s, 0};
+  evtimer_add(found->second->deadline, &timeout);
+}
+
+// The request was not fully read in time (a client trickling bytes slower than it must, but faster than the
+// idle timeout): answer 408 straight on the socket (evhttp has no request to answer yet) and close.
+void Server::Impl::on_request_deadline(evutil_socket_t, short, void* arg) {
+  Connection* connection = static_cast<Connection*>(arg);
+  Impl* impl = connection->impl;
+  const std::string body =
+      error_body(fmt::format("the request was not received within {} s", impl->options.request_timeout_s),
+                 "invalid_request_error")
+          .dump();
+  const std::string answer = fmt::format(
+      "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: {}\r\n"
+      "Connection: close\r\n\r\n{}",
+      body.size(), body);
+  bufferevent* bev = evhttp_connection_get_bufferevent(connection->evcon);
+  const evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+  if (fd >= 0) (void)::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  evhttp_connection_free(connection->evcon);  // its closecb forgets the connection (and frees this timer)
+}
+
+// The answer is written: the connection may send its next request, within the deadline again.
+void Server::Impl::on_answer_sent(evhttp_request* request, void* arg) {
+  Impl* impl = static_cast<Impl*>(arg);
+  if (evhttp_connection* evcon = evhttp_request_get_connection(request)) impl->arm_request_deadline(evcon);
+}
+
+void Server::Impl::forget_connection(evhttp_connection* evcon) {
+  auto found = connections.find(evcon);
+  if (found == connections.end()) return;
+  event_free(found->second->deadline);
+  connections.erase(found);
+  connection_gone();
+}
+
+void Server::Impl::connection_gone() {
+  --open_connections;
+  if (accepting_paused && open_connections < connection_ceiling) set_accepting(true);
+}
+
+void Server::Impl::set_accepting(bool accept) {
+  if (tearing_down || !bound) return;
+  evconnlistener* listener = evhttp_bound_socket_get_listener(bound);
+  if (!listener) return;
+  if (accept)
+    evconnlistener_enable(listener);
+  else
+    evconnlistener_disable(listener);
+  accepting_paused = !accept;
 }
 
 // --- requests
@@ -389,64 +535,105 @@ bool Server::Impl::admitted(evhttp_request* request, const std::string& origin) 
 }
 
 void Server::Impl::handle(evhttp_request* request) {
-  if (shutting_down) return reply_error(request, 503, "the server is shutting down");
+  if (!request_read(request)) return;
   const evkeyvalq* headers = evhttp_request_get_input_headers(request);
   const char* origin_header = evhttp_find_header(headers, "Origin");
   const std::string origin = origin_header ? origin_header : "";
   if (!admitted(request, origin)) return;
-
   const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
   const char* path_text = uri ? evhttp_uri_get_path(uri) : nullptr;
   const std::string path = path_text ? path_text : "";
-  const evhttp_cmd_type method = evhttp_request_get_command(request);
-  const bool get = method == EVHTTP_REQ_GET || method == EVHTTP_REQ_HEAD;
-  if (method == EVHTTP_REQ_OPTIONS) {  // CORS preflight of an allowed Origin (others were refused above)
-    evkeyvalq* out = evhttp_request_get_output_headers(request);
-    evhttp_add_header(out, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-    evhttp_add_header(out, "Access-Control-Allow-Headers", "Authorization, Content-Type");
-    evhttp_add_header(out, "Access-Control-Max-Age", "600");
-    return reply(request, 204, "", "", origin);
-  }
-  if (path == "/health" && get) return reply(request, 200, "text/plain", "ok", origin);
-  if (path == "/xpusim/stats" &&
-      get) {  // not OpenAI: what the engine holds (tests check disconnects free it)
-    const KvUsage usage = engine.kv_usage();
-    json body = {{"active_requests", engine.active_requests()},
-                 {"steps", engine.total_steps()},
-                 {"kv_reserved_tokens", usage.reserved_tokens},
-                 {"kv_capacity_tokens", usage.capacity_tokens},
-                 {"exchanges", exchanges.size()}};
-    return reply(request, 200, "application/json", body.dump(), origin);
-  }
-  if (path == "/v1/models" && get) {
-    json body = {{"object", "list"},
-                 {"data", json::array({{{"id", options.model_name},
-                                        {"object", "model"},
-                                        {"created", static_cast<int64_t>(std::time(nullptr))},
-                                        {"owned_by", "xpusim"}}})}};
-    return reply(request, 200, "application/json", body.dump(), origin);
-  }
+  if (answered_without_the_engine(request, path, origin)) return;
   const bool chat = path == "/v1/chat/completions";
   if (!chat && path != "/v1/completions") {
     const bool known = path == "/health" || path == "/xpusim/stats" || path == "/v1/models";
     return reply_error(request, known ? 405 : 404, fmt::format("no route for {}", path), origin);
   }
-  if (method != EVHTTP_REQ_POST) return reply_error(request, 405, "use POST", origin);
-  // JSON only: a browser's "simple" cross-site requests (text/plain, forms) are refused.
+  if (generation_acceptable(request, origin)) start_generation(request, chat, origin);
+}
+
+// The request is fully read: its deadline stops (the next one starts when this answer is written). Answers
+// the request itself (false) when the server is stopping or the connection came past the limit.
+bool Server::Impl::request_read(evhttp_request* request) {
+  evhttp_connection* evcon = evhttp_request_get_connection(request);
+  auto connection = evcon ? connections.find(evcon) : connections.end();
+  if (connection != connections.end()) {
+    evtimer_del(connection->second->deadline);
+    evhttp_request_set_on_complete_cb(request, &Impl::on_answer_sent, this);
+  }
+  if (shutting_down) {
+    reply_error(request, 503, "the server is shutting down");
+    return false;
+  }
+  if (connection != connections.end() && connection->second->over_limit) {
+    evhttp_add_header(evhttp_request_get_output_headers(request), "Connection", "close");
+    reply_error(
+        request, 429,
+        fmt::format("the server is busy: too many open connections (limit {})", options.max_connections));
+    return false;
+  }
+  return true;
+}
+
+// CORS preflights, /health, /xpusim/stats and /v1/models; false for any other request.
+bool Server::Impl::answered_without_the_engine(evhttp_request* request, const std::string& path,
+                                               const std::string& origin) {
+  const evhttp_cmd_type method = evhttp_request_get_command(request);
+  const bool get = method == EVHTTP_REQ_GET || method == EVHTTP_REQ_HEAD;
+  if (method == EVHTTP_REQ_OPTIONS) {  // CORS preflight of an allowed Origin (others were refused already)
+    evkeyvalq* out = evhttp_request_get_output_headers(request);
+    evhttp_add_header(out, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    evhttp_add_header(out, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+    evhttp_add_header(out, "Access-Control-Max-Age", "600");
+    reply(request, 204, "", "", origin);
+  } else if (path == "/health" && get) {
+    reply(request, 200, "text/plain", "ok", origin);
+  } else if (path == "/xpusim/stats" && get) {  // not OpenAI: what the engine holds (tests check it drains)
+    const KvUsage usage = engine.kv_usage();
+    const json body = {{"active_requests", engine.active_requests()},
+                       {"steps", engine.total_steps()},
+                       {"kv_reserved_tokens", usage.reserved_tokens},
+                       {"kv_capacity_tokens", usage.capacity_tokens},
+                       {"exchanges", exchanges.size()},
+                       {"open_connections", open_connections}};
+    reply(request, 200, "application/json", body.dump(), origin);
+  } else if (path == "/v1/models" && get) {
+    const json body = {{"object", "list"},
+                       {"data", json::array({{{"id", options.model_name},
+                                              {"object", "model"},
+                                              {"created", static_cast<int64_t>(std::time(nullptr))},
+                                              {"owned_by", "xpusim"}}})}};
+    reply(request, 200, "application/json", body.dump(), origin);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// POST, JSON only (a browser's "simple" cross-site requests, text/plain or forms, are refused), no compressed
+// body, and room in flight; answers the request itself (false) otherwise.
+bool Server::Impl::generation_acceptable(evhttp_request* request, const std::string& origin) {
+  if (evhttp_request_get_command(request) != EVHTTP_REQ_POST) {
+    reply_error(request, 405, "use POST", origin);
+    return false;
+  }
+  const evkeyvalq* headers = evhttp_request_get_input_headers(request);
   const char* content_type = evhttp_find_header(headers, "Content-Type");
   const std::string type = lower(content_type ? content_type : "");
-  if (!(type == "application/json" || type.starts_with("application/json;")))
-    return reply_error(request, 415, "Content-Type must be application/json", origin);
   const char* encoding = evhttp_find_header(headers, "Content-Encoding");
-  if (encoding && lower(encoding) != "identity")
-    return reply_error(request, 415, "compressed request bodies are not accepted", origin);
-  if (static_cast<int64_t>(exchanges.size()) >= options.max_in_flight) {
-    return reply_error(request, 429,
-                       fmt::format("the server is busy: {} requests in flight (limit {})", exchanges.size(),
-                                   options.max_in_flight),
-                       origin);
+  if (!(type == "application/json" || type.starts_with("application/json;"))) {
+    reply_error(request, 415, "Content-Type must be application/json", origin);
+  } else if (encoding && lower(encoding) != "identity") {
+    reply_error(request, 415, "compressed request bodies are not accepted", origin);
+  } else if (static_cast<int64_t>(exchanges.size()) >= options.max_in_flight) {
+    reply_error(request, 429,
+                fmt::format("the server is busy: {} requests in flight (limit {})", exchanges.size(),
+                            options.max_in_flight),
+                origin);
+  } else {
+    return true;
   }
-  start_generation(request, chat, origin);
+  return false;
 }
 
 void Server::Impl::start_generation(evhttp_request* request, bool chat, const std::string& origin) {
@@ -461,7 +648,7 @@ void Server::Impl::start_generation(evhttp_request* request, bool chat, const st
   exchanges.emplace(raw, std::move(exchange));
   if (raw->connection) {
     exchange_by_connection[raw->connection] = raw;
-    evhttp_connection_set_closecb(raw->connection, &Impl::on_connection_closed, this);
+    evhttp_connection_set_closecb(raw->connection, &Impl::on_connection_closed, this);  // if not adopted
     // The idle timeout is for the client; while the server computes the answer (queued behind others, or
     // between tokens) the connection waits on us. Hung-up clients are found by on_peer_check meanwhile.
     evhttp_connection_set_timeout(raw->connection, kAnsweringTimeoutS);
@@ -473,6 +660,105 @@ void Server::Impl::start_generation(evhttp_request* request, bool chat, const st
   post([this, mailbox, body = std::move(body), chat] { generate(mailbox, body, chat); });
 }
 
+namespace {
+
+// Turns one request's deltas into OpenAI answers (engine thread): SSE chunks while streaming, or one body at
+// the end; either way the texts and finish reasons are accumulated for the final usage.
+struct ResponseFormatter {
+  std::shared_ptr<Mailbox> mailbox;
+  bool chat = false;
+  bool stream = false;
+  bool include_usage = false;
+  int64_t n = 1;
+  int64_t created = 0;
+  std::string id;
+  std::string model_name;
+  std::string chip;
+  std::vector<std::string> texts;
+  std::vector<std::string> reasons;
+
+  const char* object() const {
+    return chat ? (stream ? "chat.completion.chunk" : "chat.completion") : "text_completion";
+  }
+
+  static std::string dump(const json& value) {
+    return value.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+
+  void on_delta(const StreamDelta& delta) {
+    const auto index = static_cast<size_t>(delta.index);
+    if (index >= texts.size()) return;
+    texts[index] += delta.text;
+    if (delta.finished) reasons[index] = delta.finish_reason;
+    if (!stream) return;
+    json choice = {{"index", delta.index},
+                   {"finish_reason", delta.finished ? json(delta.finish_reason) : json(nullptr)}};
+    if (chat)
+      choice["delta"] = {{"role", "assistant"}, {"content", delta.text}};
+    else
+      choice["text"] = delta.text;
+    const json chunk = {{"id", id},
+                        {"object", object()},
+                        {"created", created},
+                        {"model", model_name},
+                        {"choices", json::array({choice})}};
+    mailbox->push({Output::CHUNK, 200, "", "data: " + dump(chunk) + "\n\n"});
+  }
+
+  void on_done(const RequestSummary& summary) {
+    if (summary.cancelled) return;
+    const json usage = {{"prompt_tokens", summary.prompt_tokens},
+                        {"completion_tokens", summary.completion_tokens},
+                        {"total_tokens", summary.prompt_tokens + summary.completion_tokens}};
+    json timing = {{"steps", summary.steps}};
+    if (!chip.empty()) {
+      timing["chip"] = chip;
+      timing["simulated_ttft_s"] = summary.simulated_ttft_s;
+      timing["simulated_e2e_s"] = summary.simulated_e2e_s;
+    }
+    if (stream)
+      end_stream(usage, timing);
+    else
+      mailbox->push({Output::WHOLE, 200, "application/json", dump(whole_body(usage, timing))});
+  }
+
+  void end_stream(const json& usage, const json& timing) {
+    std::string tail;
+    if (include_usage) {
+      const json chunk = {{"id", id},
+                          {"object", object()},
+                          {"created", created},
+                          {"model", model_name},
+                          {"choices", json::array()},
+                          {"usage", usage},
+                          {"xpusim", timing}};
+      tail += "data: " + dump(chunk) + "\n\n";
+    }
+    tail += "data: [DONE]\n\n";
+    mailbox->push({Output::CHUNK, 200, "", std::move(tail)});
+    mailbox->push({Output::END, 200, "", ""});
+  }
+
+  json whole_body(const json& usage, const json& timing) const {
+    json choices = json::array();
+    for (int64_t i = 0; i < n; ++i) {
+      const auto index = static_cast<size_t>(i);
+      json choice = {{"index", i}, {"finish_reason", reasons[index]}};
+      if (chat) {
+        choice["message"] = {{"role", "assistant"}, {"content", texts[index]}};
+      } else {
+        choice["text"] = texts[index];
+        choice["logprobs"] = nullptr;
+      }
+      choices.push_back(choice);
+    }
+    return {{"id", id},           {"object", object()}, {"created", created}, {"model", model_name},
+            {"choices", choices}, {"usage", usage},     {"xpusim", timing}};
+  }
+};
+
+}  // namespace
+
 // Worker thread: parse, tokenize, submit; the engine thread then formats every delta.
 void Server::Impl::generate(const std::shared_ptr<Mailbox>& mailbox, const std::string& body, bool chat) {
   if (mailbox->cancelled) return;
@@ -481,26 +767,21 @@ void Server::Impl::generate(const std::shared_ptr<Mailbox>& mailbox, const std::
     parsed = parse_generation_request(body, chat, context);
   } catch (const BadRequest& error) {
     mailbox->push({Output::WHOLE, 400, "application/json",
-                   error_body(error.message, "invalid_request_error")
-                       .dump(-1, ' ', false, json::error_handler_t::replace)});
+                   ResponseFormatter::dump(error_body(error.message, "invalid_request_error"))});
     return;
   }
-  struct Accumulated {
-    std::vector<std::string> texts;
-    std::vector<std::string> reasons;
-  };
-  auto accumulated = std::make_shared<Accumulated>();
-  accumulated->texts.resize(static_cast<size_t>(parsed.n));
-  accumulated->reasons.assign(static_cast<size_t>(parsed.n), "length");
-  const std::string model_name = options.model_name;
-  const std::string chip = engine.chip_name();
-  const bool stream = parsed.stream;
-  const bool include_usage = parsed.include_usage;
-  const int64_t n = parsed.n;
-  const int64_t created = static_cast<int64_t>(std::time(nullptr));
-  const auto id_text = std::make_shared<const std::string>(
-      fmt::format("{}-{}", chat ? "chatcmpl" : "cmpl", next_response_id.fetch_add(1) + 1));
-  const char* object = chat ? (stream ? "chat.completion.chunk" : "chat.completion") : "text_completion";
+  auto formatter = std::make_shared<ResponseFormatter>();
+  formatter->mailbox = mailbox;
+  formatter->chat = chat;
+  formatter->stream = parsed.stream;
+  formatter->include_usage = parsed.include_usage;
+  formatter->n = parsed.n;
+  formatter->created = static_cast<int64_t>(std::time(nullptr));
+  formatter->id = fmt::format("{}-{}", chat ? "chatcmpl" : "cmpl", next_response_id.fetch_add(1) + 1);
+  formatter->model_name = options.model_name;
+  formatter->chip = engine.chip_name();
+  formatter->texts.resize(static_cast<size_t>(parsed.n));
+  formatter->reasons.assign(static_cast<size_t>(parsed.n), "length");
 
   HostRequest request;
   request.prompt = std::move(parsed.prompt);
@@ -508,68 +789,12 @@ void Server::Impl::generate(const std::shared_ptr<Mailbox>& mailbox, const std::
   request.n = parsed.n;
   request.sampling = parsed.sampling;
   request.stop_strings = parsed.stops;
-  request.on_delta = [=](const StreamDelta& delta) {
-    auto& texts = accumulated->texts;
-    const auto index = static_cast<size_t>(delta.index);
-    if (index >= texts.size()) return;
-    texts[index] += delta.text;
-    if (delta.finished) accumulated->reasons[index] = delta.finish_reason;
-    if (!stream) return;
-    json choice = {{"index", delta.index},
-                   {"finish_reason", delta.finished ? json(delta.finish_reason) : json(nullptr)}};
-    if (chat)
-      choice["delta"] = {{"role", "assistant"}, {"content", delta.text}};
-    else
-      choice["text"] = delta.text;
-    json chunk = {{"id", *id_text},
-                  {"object", object},
-                  {"created", created},
-                  {"model", model_name},
-                  {"choices", json::array({choice})}};
-    mailbox->push({Output::CHUNK, 200, "",
-                   "data: " + chunk.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n"});
-  };
-  request.on_done = [=](const RequestSummary& summary) {
-    if (summary.cancelled) return;
-    json usage = {{"prompt_tokens", summary.prompt_tokens},
-                  {"completion_tokens", summary.completion_tokens},
-                  {"total_tokens", summary.prompt_tokens + summary.completion_tokens}};
-    json timing = {{"steps", summary.steps}};
-    if (!chip.empty()) {
-      timing["chip"] = chip;
-      timing["simulated_ttft_s"] = summary.simulated_ttft_s;
-      timing["simulated_e2e_s"] = summary.simulated_e2e_s;
-    }
-    if (stream) {
-      std::string tail;
-      if (include_usage) {
-        json chunk = {{"id", *id_text},      {"object", object},         {"created", created},
-                      {"model", model_name}, {"choices", json::array()}, {"usage", usage},
-                      {"xpusim", timing}};
-        tail += "data: " + chunk.dump() + "\n\n";
-      }
-      tail += "data: [DONE]\n\n";
-      mailbox->push({Output::CHUNK, 200, "", std::move(tail)});
-      mailbox->push({Output::END, 200, "", ""});
-      return;
-    }
-    json choices = json::array();
-    for (int64_t i = 0; i < n; ++i) {
-      const auto index = static_cast<size_t>(i);
-      json choice = {{"index", i}, {"finish_reason", accumulated->reasons[index]}};
-      if (chat) {
-        choice["message"] = {{"role", "assistant"}, {"content", accumulated->texts[index]}};
-      } else {
-        choice["text"] = accumulated->texts[index];
-        choice["logprobs"] = nullptr;
-      }
-      choices.push_back(choice);
-    }
-    json body_json = {{"id", *id_text},     {"object", object}, {"created", created}, {"model", model_name},
-                      {"choices", choices}, {"usage", usage},   {"xpusim", timing}};
-    mailbox->push({Output::WHOLE, 200, "application/json",
-                   body_json.dump(-1, ' ', false, json::error_handler_t::replace)});
-  };
+  request.on_delta = [formatter](const StreamDelta& delta) { formatter->on_delta(delta); };
+  request.on_done = [formatter](const RequestSummary& summary) { formatter->on_done(summary); };
+  submit(mailbox, std::move(request));
+}
+
+void Server::Impl::submit(const std::shared_ptr<Mailbox>& mailbox, HostRequest request) {
   int64_t id = 0;
   try {
     id = engine.submit(std::move(request));
@@ -622,6 +847,7 @@ void Server::Impl::on_wake(evutil_socket_t, short, void* arg) {
 
 void Server::Impl::on_connection_closed(evhttp_connection* connection, void* arg) {
   Impl* impl = static_cast<Impl*>(arg);
+  impl->forget_connection(connection);
   auto found = impl->exchange_by_connection.find(connection);
   if (found == impl->exchange_by_connection.end()) return;
   Exchange* exchange = found->second;
@@ -642,10 +868,7 @@ void Server::Impl::finish(Exchange* exchange) {
     auto found = exchange_by_connection.find(exchange->connection);
     if (found != exchange_by_connection.end() && found->second == exchange) {
       exchange_by_connection.erase(found);
-      if (exchange->request) {
-        evhttp_connection_set_closecb(exchange->connection, nullptr, nullptr);
-        evhttp_connection_set_timeout(exchange->connection, options.idle_timeout_s);
-      }
+      if (exchange->request) evhttp_connection_set_timeout(exchange->connection, options.idle_timeout_s);
     }
   }
   exchanges.erase(exchange);
@@ -680,6 +903,7 @@ void Server::Impl::begin_shutdown() {
   if (bound) {
     evhttp_del_accept_socket(http, bound);  // closes the listening socket: new connections are refused
     bound = nullptr;
+    accepting_paused = false;
   }
   std::vector<Exchange*> open;
   for (const auto& [raw, owned] : exchanges) open.push_back(raw);

@@ -6,11 +6,12 @@
 // generates; outputs reach the loop through a per-request mailbox.
 // Hostile clients (docs/security.md): bodies are limited however framed (Content-Length or chunked;
 // compressed bodies are refused), headers and URI are limited, a connection that makes no progress for
-// idle_timeout_s is closed, requests beyond the limit in flight get HTTP 429 + Retry-After, the listen
-// backlog is large, a port in use is an error, SIGTERM/SIGINT stop within 2 s (an open stream ends with a
-// final error event), optional Bearer API key, Host checked when bound to loopback, browser Origins refused
-// unless allowed, JSON only. GET /xpusim/stats shows requests in flight and KV held. Non-goals: TLS (use a
-// reverse proxy), HTTP/2.
+// idle_timeout_s is closed, one whose request is not fully read within request_timeout_s gets 408 and is
+// closed, connections beyond max_connections and requests beyond the limit in flight get HTTP 429 +
+// Retry-After, the listen backlog is large, a port in use is an error, SIGTERM/SIGINT stop within 2 s (an
+// open stream ends with a final error event), optional Bearer API key, Host checked when bound to loopback,
+// browser Origins refused unless allowed, JSON only. GET /xpusim/stats shows requests in flight and KV held.
+// Non-goals: TLS (use a reverse proxy), HTTP/2.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,10 @@ struct ServerOptions {
   size_t max_body_bytes = 1 << 20;   // request body limit, however framed
   size_t max_header_bytes = 16384;   // request line + headers
   int idle_timeout_s = 5;            // no byte read or written for this long: the connection is closed
+  int request_timeout_s = 10;        // from accept (or the end of the previous answer) until the request is
+                                     // fully read; past it: 408 and the connection is closed
+  int64_t max_connections = 1024;    // open connections served; beyond: HTTP 429 once the request is read,
+                                     // and at twice this (or the descriptor limit) accepting pauses
   int listen_backlog = 4096;         // clipped by the kernel's somaxconn
   int64_t max_in_flight = 64;        // generation requests being parsed or run; beyond: HTTP 429
   int64_t max_prompt_tokens = 2048;  // the context

@@ -1,7 +1,8 @@
 // `xpusim serve` against hostile clients (issue 18): body limits however framed, compressed bodies, slow
-// clients, API key, Host and Origin checks, JSON-only, a port in use, graceful SIGTERM with an open stream,
-// and special-token text in chat content. Starts the CLI binary on loopback; skipped with a reason when the
-// real SmolLM2 GGUF is not in the model cache.
+// and trickling clients (idle timeout, whole-request deadline), the connection limit, API key, Host and
+// Origin checks, JSON-only, a port in use, graceful SIGTERM with an open stream, and special-token text in
+// chat content. Starts the CLI binary on loopback; skipped with a reason when the real SmolLM2 GGUF is not in
+// the model cache.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -22,13 +23,19 @@
 #include <thread>
 #include <vector>
 
+#include "serving/http_test_env.h"
+
 namespace {
+
+using xpusim::test::http_tests_skipped_here;
+using xpusim::test::kSlowdown;
 
 using nlohmann::json;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kApiKey = "test-key-0123456789";
+constexpr int kRequestTimeoutS = 3;
 
 fs::path model_file() {
   const char* dir = std::getenv("XPUSIM_MODEL_DIR");
@@ -122,18 +129,19 @@ std::string read_all(int fd, double timeout_s) {
 class HardenedServeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!fs::exists(model_file())) return;
-    s_server = start_server(
-        {"--api-key", kApiKey, "--allow-origin", "https://allowed.example", "--idle-timeout", "2"});
+    if (!fs::exists(model_file()) || http_tests_skipped_here()) return;
+    s_server = start_server({"--api-key", kApiKey, "--allow-origin", "https://allowed.example",
+                             "--idle-timeout", "2", "--request-timeout", std::to_string(kRequestTimeoutS)});
   }
   static void TearDownTestSuite() { stop_server(s_server); }
   void SetUp() override {
+    if (http_tests_skipped_here()) GTEST_SKIP() << xpusim::test::kSkippedReason;
     if (!fs::exists(model_file())) GTEST_SKIP() << "no " << model_file() << " (run ./setup.sh to fetch it)";
     ASSERT_GT(s_server.port, 0) << "the server did not start: " << s_server.first_line;
   }
   static httplib::Client client() {
     httplib::Client c("127.0.0.1", s_server.port);
-    c.set_read_timeout(60, 0);
+    c.set_read_timeout(static_cast<time_t>(60 * kSlowdown), 0);
     c.set_bearer_token_auth(kApiKey);
     return c;
   }
@@ -229,7 +237,7 @@ TEST_F(HardenedServeTest, SlowClientDoesNotStallOthersAndIsCutWhenIdle) {
     const auto t0 = Clock::now();
     auto res = client().Post("/v1/completions", small_body(), "application/json");
     EXPECT_TRUE(res && res->status == 200);
-    EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 2.0);
+    EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 2.0 * kSlowdown);
   });
   for (size_t i = 0; i < 6; ++i) {  // a byte every 300 ms, then silence
     ASSERT_EQ(send(fd, &request[i], 1, MSG_NOSIGNAL), 1);
@@ -241,6 +249,79 @@ TEST_F(HardenedServeTest, SlowClientDoesNotStallOthersAndIsCutWhenIdle) {
   const double elapsed = std::chrono::duration<double>(Clock::now() - silent).count();
   close(fd);
   EXPECT_LT(elapsed, 6.0) << "the idle timeout is 2 s";
+}
+
+// A client that never falls silent for the idle timeout but never finishes its request either (a header
+// byte every 0.5 s) is cut at the whole-request deadline with 408, while another client is served.
+TEST_F(HardenedServeTest, TricklingClientIsCutAtTheRequestDeadline) {
+  const auto connected = Clock::now();
+  const int fd = connect_loopback(s_server.port);
+  ASSERT_GE(fd, 0);
+  const std::string head = "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trickle: ";
+  ASSERT_EQ(send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  std::thread normal([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    const auto t0 = Clock::now();
+    auto res = client().Post("/v1/completions", small_body(), "application/json");
+    EXPECT_TRUE(res && res->status == 200);
+    EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 2.0 * kSlowdown);
+  });
+  std::string answer;
+  while (std::chrono::duration<double>(Clock::now() - connected).count() < 3.0 * kRequestTimeoutS) {
+    if (send(fd, "a", 1, MSG_NOSIGNAL) != 1) break;  // the server closed the connection
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 500) > 0) {
+      answer = read_all(fd, 2);
+      break;
+    }
+  }
+  const double cut_after = std::chrono::duration<double>(Clock::now() - connected).count();
+  normal.join();
+  close(fd);
+  EXPECT_GT(cut_after, kRequestTimeoutS - 0.5);
+  EXPECT_LT(cut_after, kRequestTimeoutS + 1.5) << "the deadline is " << kRequestTimeoutS << " s";
+  EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer.substr(0, 100);
+}
+
+// Beyond --max-connections a connection's request is answered 429 + Retry-After and the connection closed;
+// at twice the limit accepting pauses (new connections wait in the backlog, not reset) until one closes.
+TEST_F(HardenedServeTest, ConnectionsBeyondTheLimitGet429) {
+  Child server = start_server({"--max-connections", "3"});
+  ASSERT_GT(server.port, 0);
+  const std::string health = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  auto ask = [&](int fd) {
+    EXPECT_EQ(send(fd, health.data(), health.size(), MSG_NOSIGNAL), static_cast<ssize_t>(health.size()));
+  };
+  std::vector<int> idle;
+  for (int i = 0; i < 3; ++i) idle.push_back(connect_loopback(server.port));  // the limit, silent
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  int fd = connect_loopback(server.port);
+  ask(fd);
+  std::string answer = read_all(fd, 5);
+  close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 429", 0), 0u) << answer.substr(0, 100);
+  EXPECT_NE(answer.find("Retry-After: 1"), std::string::npos) << answer;
+
+  for (int i = 0; i < 3; ++i) idle.push_back(connect_loopback(server.port));  // up to the ceiling (6)
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  fd = connect_loopback(server.port);  // the kernel completes the handshake; the server does not accept
+  ASSERT_GE(fd, 0);
+  ask(fd);
+  EXPECT_EQ(read_all(fd, 0.7), "") << "accepted past the ceiling";
+  close(idle.back());  // one slot frees: the waiting connection is accepted, still beyond the limit
+  idle.pop_back();
+  answer = read_all(fd, 5);
+  close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 429", 0), 0u) << answer.substr(0, 100);
+
+  for (int held : idle) close(held);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  fd = connect_loopback(server.port);
+  ask(fd);
+  answer = read_all(fd, 5);
+  close(fd);
+  stop_server(server);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer.substr(0, 100);
 }
 
 TEST_F(HardenedServeTest, SpecialTokenTextInContentIsPlainText) {
@@ -256,7 +337,7 @@ TEST_F(HardenedServeTest, SpecialTokenTextInContentIsPlainText) {
   Child hf = start_server({"--parse-special-tokens"});
   ASSERT_GT(hf.port, 0);
   httplib::Client parsing("127.0.0.1", hf.port);
-  parsing.set_read_timeout(60, 0);
+  parsing.set_read_timeout(static_cast<time_t>(60 * kSlowdown), 0);
   auto parsed_res =
       parsing.Post("/v1/chat/completions",
                    json{{"messages", {{{"role", "user"}, {"content", forged}}}}, {"max_tokens", 1}}.dump(),
@@ -291,16 +372,16 @@ TEST_F(HardenedServeTest, SigtermEndsAnOpenStreamWithAFinalEventWithinTwoSeconds
       std::to_string(body.size()) + "\r\n\r\n" + body;
   ASSERT_EQ(send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
   std::string received;
-  const auto until = Clock::now() + std::chrono::seconds(30);
+  const auto until = Clock::now() + std::chrono::duration<double>(30 * kSlowdown);
   while (received.find("data: {") == std::string::npos && Clock::now() < until) received += read_all(fd, 0.2);
   ASSERT_NE(received.find("data: {"), std::string::npos) << "no stream started";
   std::thread stopper([&] {
     double seconds = 0;
     const int status = stop_server(server, &seconds);
-    EXPECT_LT(seconds, 2.0);
+    EXPECT_LT(seconds, 2.0 * kSlowdown);  // an engine step in progress ends first
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   });
-  received += read_all(fd, 5);
+  received += read_all(fd, 5 * kSlowdown);
   stopper.join();
   close(fd);
   EXPECT_NE(received.find("shutting down"), std::string::npos) << received.substr(received.size() - 300);

@@ -15,7 +15,12 @@
 #include <filesystem>
 #include <thread>
 
+#include "serving/http_test_env.h"
+
 namespace {
+
+using xpusim::test::http_tests_skipped_here;
+using xpusim::test::kSlowdown;
 
 using nlohmann::json;
 namespace fs = std::filesystem;
@@ -30,7 +35,7 @@ fs::path model_file() {
 class ServeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!fs::exists(model_file())) return;
+    if (!fs::exists(model_file()) || http_tests_skipped_here()) return;
     int out[2];
     ASSERT_EQ(pipe(out), 0);
     s_pid = fork();
@@ -63,12 +68,13 @@ class ServeTest : public ::testing::Test {
     if (s_stdout) std::fclose(s_stdout);
   }
   void SetUp() override {
+    if (http_tests_skipped_here()) GTEST_SKIP() << xpusim::test::kSkippedReason;
     if (!fs::exists(model_file())) GTEST_SKIP() << "no " << model_file() << " (run ./setup.sh to fetch it)";
     ASSERT_GT(s_port, 0) << "the server did not start";
   }
   static httplib::Client client() {
     httplib::Client c("127.0.0.1", s_port);
-    c.set_read_timeout(120, 0);
+    c.set_read_timeout(static_cast<time_t>(120 * kSlowdown), 0);
     return c;
   }
   static json post(const std::string& path, const json& body, int expect_status = 200) {
@@ -86,7 +92,7 @@ class ServeTest : public ::testing::Test {
   }
   // Waits until the engine holds nothing (a cancelled request frees its KV before the next step).
   static bool drains() {
-    for (int i = 0; i < 100; ++i) {
+    for (int i = 0; i < 100 * kSlowdown; ++i) {
       json s = stats();
       if (s.value("active_requests", -1) == 0 && s.value("kv_reserved_tokens", -1) == 0) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));

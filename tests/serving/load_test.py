@@ -7,15 +7,17 @@ model (real SmolLM2-135M GGUF) is not in the model cache (ctest reports the skip
 At the same time, against one server started with --max-requests LIMIT:
   * CLIENTS concurrent clients (default 256), each sending ROUNDS requests: a third stream (SSE), a third do
     not, and every eighth hangs up abruptly (right after sending, or after the first event);
-  * SLOW slow clients (default 50) sending 8 bytes of their request one byte every 0.5 s, then nothing
-    (cut by the idle timeout);
+  * SLOW slow clients (default 50): half send 8 bytes of their request one byte every 0.5 s, then nothing
+    (cut by the idle timeout, 2 s); the other half trickle a byte every 0.5 s forever, a header that never
+    ends (never idle, cut by the whole-request deadline, --request-timeout, default 10 s);
   * one chunked POST of BIG_MB MB (default 300) to /v1/chat/completions (refused at the 1 MiB body limit);
   * a probe sending a small normal request every 0.25 s, whose latency is measured.
 Checks: every well-formed request gets a complete valid answer (200 with a parsed body or a stream ending in
 [DONE]) or HTTP 429 with Retry-After; no connection reset or answerless close for a well-formed request; every
-probe answered in < 2 s; the slow clients are cut; the big body gets 413; the server's peak RSS stays under
-RSS_BOUND_MB; afterwards the engine holds no request and no KV. Prints the figures.
-Bounds: every socket operation has a timeout, the whole run stops itself after DEADLINE_S (default 90 s) and
+probe answered in < 2 s; the slow clients are cut (the trickling ones within the deadline + 1.5 s); the big body gets 413; the server's peak RSS stays under
+RSS_BOUND_MB; afterwards the engine holds no request and no KV and the only open connection is the stats
+request's own. Prints the figures.
+Bounds: every socket operation has a timeout, the whole run stops itself after DEADLINE_S (120 s) and
 the server is killed at the end whatever happens.
 Scaling: XPUSIM_LOAD_SCALE (default 1.0) multiplies CLIENTS and SLOW (e.g. 0.25 on a very slow machine); the
 default is what issue 18 asks for.
@@ -36,7 +38,9 @@ ROUNDS = 2
 BIG_MB = 300
 LIMIT = 64  # --max-requests: requests in flight before 429
 RSS_BOUND_MB = 1024
-DEADLINE_S = 90
+IDLE_TIMEOUT_S = 2
+REQUEST_TIMEOUT_S = 10  # the server's default
+DEADLINE_S = 120  # ctest TIMEOUT is 150
 PROBE_LATENCY_BOUND_S = 2.0
 MODEL = os.path.join(os.environ.get("XPUSIM_MODEL_DIR", os.path.expanduser("~/.cache/xpusim/models")),
                      "smollm2-135m", "SmolLM2-135M-Instruct.Q4_1.gguf")
@@ -56,6 +60,8 @@ class Figures:
         self.probe_failures = 0
         self.slow_cut = 0
         self.slow_not_cut = 0
+        self.silent_cut_s = []  # slow clients that fall silent: seconds from their last byte to the cut
+        self.trickle_cut_s = []  # slow clients that trickle forever: seconds from connect to the cut
         self.big_status = None
 
 
@@ -164,21 +170,30 @@ async def client(port, index, figures):
             figures.ok_stream += stream
 
 
-async def slow_client(port, figures, stop):
-    payload = request_bytes(port, {"prompt": "slow", "max_tokens": 1})
+async def slow_client(port, figures, stop, trickle_forever):
+    """Sends a byte every 0.5 s: 8 bytes then silence, or (trickle_forever) a header that never ends."""
+    if trickle_forever:
+        head = f"POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Trickle: ".encode()
+        payload = iter(lambda: b"a", None)
+    else:
+        head = b""
+        payload = (bytes([b]) for b in request_bytes(port, {"prompt": "slow", "max_tokens": 1})[:8])
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
     except OSError:
         figures.slow_not_cut += 1
         return
     started = time.monotonic()
+    last_byte = started
     cut = False
     try:
-        for byte in payload[:8]:  # a byte every 0.5 s, then silence: the idle timeout must cut it
-            if stop.is_set():
+        writer.write(head)
+        for byte in payload:
+            if stop.is_set() or time.monotonic() - started > 3 * REQUEST_TIMEOUT_S:
                 break
-            writer.write(bytes([byte]))
+            writer.write(byte)
             await writer.drain()
+            last_byte = time.monotonic()
             try:  # an answer or EOF before the request is complete means the server cut us
                 data = await asyncio.wait_for(reader.read(4096), 0.5)
                 if data == b"" or data.startswith(b"HTTP/1.1 408"):
@@ -186,7 +201,7 @@ async def slow_client(port, figures, stop):
                     break
             except asyncio.TimeoutError:
                 pass
-        while not cut:  # silent now: wait (bounded) for the server to close the connection
+        while not cut and not trickle_forever:  # silent now: wait (bounded) for the server to close
             data = await asyncio.wait_for(reader.read(4096), 10)
             cut = data == b""
     except (ConnectionResetError, BrokenPipeError, OSError):
@@ -195,7 +210,12 @@ async def slow_client(port, figures, stop):
         cut = False
     finally:
         writer.transport.abort()
-    if cut and time.monotonic() - started < 20:
+    now = time.monotonic()
+    if cut and trickle_forever:
+        figures.trickle_cut_s.append(now - started)
+    elif cut:
+        figures.silent_cut_s.append(now - last_byte)
+    if cut and now - started < 3 * REQUEST_TIMEOUT_S:
         figures.slow_cut += 1
     else:
         figures.slow_not_cut += 1
@@ -261,20 +281,21 @@ async def run(port, pid):
     figures = Figures()
     stop = asyncio.Event()
     started = time.monotonic()
-    background = [asyncio.create_task(slow_client(port, figures, stop)) for _ in range(SLOW)]
+    background = [asyncio.create_task(slow_client(port, figures, stop, i % 2 == 1)) for i in range(SLOW)]
     background.append(asyncio.create_task(big_chunked_body(port, figures)))
     probe_task = asyncio.create_task(probe(port, figures, stop))
     await asyncio.sleep(2.5)  # the attack alone first: the probe's latency shows what slow clients cost
     figures.burst_running = True
     await asyncio.gather(*(client(port, i, figures) for i in range(CLIENTS)))
     burst_s = time.monotonic() - started
-    await asyncio.wait_for(asyncio.gather(*background), 40)
+    await asyncio.wait_for(asyncio.gather(*background), 3 * REQUEST_TIMEOUT_S + 10)
     stop.set()
     await probe_task
     stats = {}
     for _ in range(100):  # abrupt disconnects must leave nothing behind
         stats = await get_json(port, "/xpusim/stats")
-        if stats.get("active_requests") == 0 and stats.get("kv_reserved_tokens") == 0:
+        if (stats.get("active_requests") == 0 and stats.get("kv_reserved_tokens") == 0
+                and stats.get("open_connections") == 1):  # the stats request's own
             break
         await asyncio.sleep(0.1)
     return figures, stats, burst_s, time.monotonic() - started
@@ -287,7 +308,8 @@ def main():
     binary = sys.argv[1]
     server = subprocess.Popen(
         [binary, "serve", "--model", "smollm2-135m", "--port", "0", "--threads", "1", "--quiet",
-         "--max-requests", str(LIMIT), "--max-tokens-limit", "8", "--idle-timeout", "2"],
+         "--max-requests", str(LIMIT), "--max-tokens-limit", "8", "--idle-timeout", str(IDLE_TIMEOUT_S),
+         "--request-timeout", str(REQUEST_TIMEOUT_S)],
         stdout=subprocess.PIPE, text=True)
     signal.signal(signal.SIGALRM, lambda *_: (server.kill(), sys.exit("load test: deadline exceeded")))
     signal.alarm(DEADLINE_S)
@@ -318,7 +340,12 @@ def main():
     print(f"  probe during the slow-client attack: {len(lat)} requests, latency median {lat[len(lat) // 2]:.3f} s, "
           f"max {lat[-1]:.3f} s; during the burst too: {len(burst_lat)} requests, median "
           f"{burst_lat[len(burst_lat) // 2]:.3f} s, max {burst_lat[-1]:.3f} s; {figures.probe_failures} failed")
-    print(f"  slow clients cut: {figures.slow_cut} of {SLOW}; big chunked body: {figures.big_status}")
+    silent = sorted(figures.silent_cut_s) or [0.0]
+    trickle = sorted(figures.trickle_cut_s) or [0.0]
+    print(f"  slow clients cut: {figures.slow_cut} of {SLOW}: {len(figures.silent_cut_s)} silent ones "
+          f"{silent[0]:.1f}..{silent[-1]:.1f} s after their last byte (idle timeout {IDLE_TIMEOUT_S} s), "
+          f"{len(figures.trickle_cut_s)} trickling ones {trickle[0]:.1f}..{trickle[-1]:.1f} s after connecting "
+          f"(request deadline {REQUEST_TIMEOUT_S} s); big chunked body: {figures.big_status}")
     print(f"  server peak RSS {rss:.0f} MB (bound {RSS_BOUND_MB}); burst {burst_s:.1f} s, total {total_s:.1f} s; "
           f"SIGTERM -> exit {stop_s:.2f} s; after: {stats}")
     failures = []
@@ -332,12 +359,16 @@ def main():
         failures.append(f"probe latency {lat[-1]:.2f} s / {figures.probe_failures} failures")
     if figures.slow_cut != SLOW:
         failures.append(f"{SLOW - figures.slow_cut} slow clients were not cut")
+    if len(figures.trickle_cut_s) != SLOW // 2 or trickle[-1] > REQUEST_TIMEOUT_S + 1.5:
+        failures.append(f"trickling clients: {len(figures.trickle_cut_s)} of {SLOW // 2} cut, the last after "
+                        f"{trickle[-1]:.1f} s (deadline {REQUEST_TIMEOUT_S} s)")
     if figures.big_status != 413 and not str(figures.big_status).startswith("refused after"):
         failures.append(f"300 MB chunked body: {figures.big_status}, expected 413")
     if rss > RSS_BOUND_MB:
         failures.append(f"peak RSS {rss:.0f} MB over {RSS_BOUND_MB}")
-    if stats.get("active_requests") != 0 or stats.get("kv_reserved_tokens") != 0:
-        failures.append(f"engine not drained: {stats}")
+    if (stats.get("active_requests") != 0 or stats.get("kv_reserved_tokens") != 0
+            or stats.get("open_connections") != 1):
+        failures.append(f"engine or connections not drained: {stats}")
     if stop_s > 2.0:
         failures.append(f"SIGTERM took {stop_s:.2f} s")
     for failure in failures:
