@@ -1,11 +1,12 @@
 // What the HTTP tests of `xpusim serve` need to know about the build they run in. A sanitizer build runs the
-// SmolLM2-135M forward pass some 50x slower (about 4.5 s a step on the shared 2-core CI machine): generation
-// would take minutes and the latency bounds could not hold, so those tests are skipped there with a reason,
-// unless XPUSIM_SANITIZER_HTTP_TESTS=1 asks for them (run by hand: their time bounds are then scaled by
-// kSlowdown). The server's memory safety under load is what they check there, not its speed.
+// SmolLM2-135M forward pass ~10x slower on an idle 2-core machine (~50x when it is shared), so there the time
+// bounds are scaled by kSlowdown: what those runs check is the server's memory safety under hostile clients,
+// and the Release run checks the latencies. XPUSIM_SANITIZER_HTTP_TESTS=0 skips them in a sanitizer build
+// (a machine too busy for even the scaled bounds).
 #pragma once
 
 #include <cstdlib>
+#include <string>
 
 namespace xpusim::test {
 
@@ -21,13 +22,14 @@ inline constexpr bool kSanitized = false;
 inline constexpr bool kSanitized = false;
 #endif
 
-inline constexpr double kSlowdown = kSanitized ? 40.0 : 1.0;
+inline constexpr double kSlowdown = kSanitized ? 10.0 : 1.0;
 
 inline bool http_tests_skipped_here() {
-  return kSanitized && std::getenv("XPUSIM_SANITIZER_HTTP_TESTS") == nullptr;
+  const char* run = std::getenv("XPUSIM_SANITIZER_HTTP_TESTS");
+  return kSanitized && run != nullptr && std::string(run) == "0";
 }
 
 inline constexpr const char* kSkippedReason =
-    "sanitizer build: SmolLM2 generation is ~50x slower (set XPUSIM_SANITIZER_HTTP_TESTS=1 to run anyway)";
+    "sanitizer build with XPUSIM_SANITIZER_HTTP_TESTS=0: SmolLM2 generation is 10-50x slower here";
 
 }  // namespace xpusim::test
