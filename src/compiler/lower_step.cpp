@@ -78,7 +78,9 @@ void emit_rope(Lowering& l, uint64_t c, int64_t rows, int64_t c0, int64_t heads,
   const int32_t layer = op.layer;
   e.begin_group("rope", label, layer);
   const int64_t d = op.attrs.head_dim, half = d / 2, width = heads * d;
-  const auto [cos_table, sin_table] = rope_tables(l, op.attrs.rope, layer);
+  // Named copies, not a structured binding: clang 14 (the fuzz build) cannot capture bindings in lambdas.
+  const std::pair<uint64_t, uint64_t> tables = rope_tables(l, op.attrs.rope, layer);
+  const uint64_t cos_table = tables.first, sin_table = tables.second;
   const auto half_bytes = static_cast<uint64_t>(half * 2);
   const uint64_t cos = arena.take(static_cast<uint64_t>(rows) * half_bytes);
   const uint64_t sin = arena.take(static_cast<uint64_t>(rows) * half_bytes);
