@@ -61,6 +61,14 @@ struct SystolicArray {
 };
 double systolic_seconds(const Gemm& gemm, double peak, const SystolicArray& array);
 
+// The chip file's matrix units as systolic arrays; `defaults` fills the keys the file leaves out.
+SystolicArray systolic_array_of(const ChipSpec& chip, const SystolicArray& defaults);
+
+// Vector rate = lanes x `ops_per_lane_cycle` x clock; without lanes or clock, 1/16 of the `fallback`
+// precision's peak, with a note naming the `unit`.
+void set_vector_rate(FamilyHooks& hooks, const ChipSpec& chip, double ops_per_lane_cycle, Precision fallback,
+                     const char* unit);
+
 // `q8_dot`: the stack's integer dot-product kernels run the weight matmuls (see StackProfile).
 FamilyHooks make_cpu_hooks(const ChipSpec& chip, Precision precision, const StackProfile* q8_dot);
 FamilyHooks make_gpu_hooks(const ChipSpec& chip, Precision precision);

@@ -12,23 +12,12 @@ namespace xpusim::chips::impl {
 
 FamilyHooks make_lpu_hooks(const ChipSpec& chip, Precision) {
   FamilyHooks hooks;
-  SystolicArray mxm;
-  mxm.engines = chip.compute.units * chip.compute.matrix_engines_per_unit.value_or(1);
-  mxm.tile_n = chip.compute.tile_n.value_or(320);
-  mxm.tile_k = chip.compute.tile_k.value_or(320);
-  mxm.row_multiple = chip.compute.tile_m.value_or(1);
-  mxm.install_rows = 0;
-  mxm.efficiency = chip.efficiency.gemm_fraction;
-  mxm.clock_hz = chip.clock_mhz * 1e6;
+  const SystolicArray mxm = systolic_array_of(
+      chip, {.engines = 1, .tile_n = 320, .tile_k = 320, .row_multiple = 1, .install_rows = 0});
   hooks.gemm_seconds = [mxm](const Gemm& g, double peak) { return systolic_seconds(g, peak, mxm); };
   hooks.register_rows = 1e12;
   hooks.register_cols = mxm.tile_n;
-  if (chip.compute.vector_lanes && chip.clock_mhz > 0) {
-    hooks.vector_flops_per_s = *chip.compute.vector_lanes * chip.clock_mhz * 1e6;
-  } else {
-    hooks.vector_flops_per_s = chip.peak_flops(Precision::FP16).value_or(1e14) / 16;
-    hooks.notes.push_back("no vector_lanes/clock: vector units assumed at 1/16 of the fp16 peak");
-  }
+  set_vector_rate(hooks, chip, 1.0, Precision::FP16, "vector units");
   hooks.fuses_elementwise = true;
   hooks.async_launch = true;
   // The static schedule moves partial sums straight to the chips that need them (Groq's software-scheduled

@@ -3,6 +3,7 @@
 // and the activations stream through in groups of tile_m rows (the [8, 128] vreg); fill + drain once per
 // GEMM. XLA fuses element-wise ops into their producers; dispatch overlaps (time = max(work, overhead)).
 #include <algorithm>
+#include <string>
 
 #include "chips/impl/family_model.h"
 
@@ -19,16 +20,33 @@ double systolic_seconds(const Gemm& g, double peak, const SystolicArray& a) {
          a.efficiency;
 }
 
+SystolicArray systolic_array_of(const ChipSpec& chip, const SystolicArray& defaults) {
+  SystolicArray array = defaults;
+  array.engines = chip.compute.units * chip.compute.matrix_engines_per_unit.value_or(defaults.engines);
+  array.tile_n = chip.compute.tile_n.value_or(defaults.tile_n);
+  array.tile_k = chip.compute.tile_k.value_or(defaults.tile_k);
+  array.row_multiple = chip.compute.tile_m.value_or(defaults.row_multiple);
+  array.efficiency = chip.efficiency.gemm_fraction;
+  array.clock_hz = chip.clock_mhz * 1e6;
+  return array;
+}
+
+void set_vector_rate(FamilyHooks& hooks, const ChipSpec& chip, double ops_per_lane_cycle, Precision fallback,
+                     const char* unit) {
+  if (chip.compute.vector_lanes && chip.clock_mhz > 0) {
+    hooks.vector_flops_per_s = *chip.compute.vector_lanes * ops_per_lane_cycle * chip.clock_mhz * 1e6;
+    return;
+  }
+  hooks.vector_flops_per_s = chip.peak_flops(fallback).value_or(1e14) / 16;
+  hooks.notes.push_back(std::string("no vector_lanes/clock: ") + unit + " assumed at 1/16 of the " +
+                        std::string(precision_name(fallback)) + " peak");
+}
+
 FamilyHooks make_tpu_hooks(const ChipSpec& chip, Precision) {
   FamilyHooks hooks;
-  SystolicArray mxu;
-  mxu.engines = chip.compute.units * chip.compute.matrix_engines_per_unit.value_or(4);
-  mxu.tile_n = chip.compute.tile_n.value_or(128);
-  mxu.tile_k = chip.compute.tile_k.value_or(128);
-  mxu.row_multiple = chip.compute.tile_m.value_or(8);
+  SystolicArray mxu =
+      systolic_array_of(chip, {.engines = 4, .tile_n = 128, .tile_k = 128, .row_multiple = 8});
   mxu.install_rows = mxu.tile_k;
-  mxu.efficiency = chip.efficiency.gemm_fraction;
-  mxu.clock_hz = chip.clock_mhz * 1e6;
   if (!chip.compute.tile_n || !chip.compute.matrix_engines_per_unit)
     hooks.notes.push_back("MXU shape or count missing: assumed 4 MXUs of 128 x 128 per TensorCore");
   hooks.gemm_seconds = [mxu](const Gemm& g, double peak) { return systolic_seconds(g, peak, mxu); };
@@ -37,12 +55,7 @@ FamilyHooks make_tpu_hooks(const ChipSpec& chip, Precision) {
   hooks.register_rows = 1e12;
   hooks.register_cols = mxu.tile_n;
   // VPU: vector_lanes lanes x 2 ALUs per lane per cycle (scaling book: 2 ALUs per lane-sublane [S2]).
-  if (chip.compute.vector_lanes && chip.clock_mhz > 0) {
-    hooks.vector_flops_per_s = *chip.compute.vector_lanes * 2.0 * chip.clock_mhz * 1e6;
-  } else {
-    hooks.vector_flops_per_s = chip.peak_flops(Precision::BF16).value_or(1e14) / 16;
-    hooks.notes.push_back("no vector_lanes/clock: VPU assumed at 1/16 of the bf16 peak");
-  }
+  set_vector_rate(hooks, chip, 2.0, Precision::BF16, "VPU");
   hooks.fuses_elementwise = true;
   hooks.async_launch = true;
   return hooks;
