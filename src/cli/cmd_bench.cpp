@@ -220,21 +220,8 @@ void print_csv_header() {
                                     "fraction_of_limit", "limit"}));
 }
 
-void run_bench(const BenchOptions& options) {
+void check_bench_options(const BenchOptions& options, bool on_cuda) {
   if (options.json && options.csv) fail("give either --json or --csv, not both");
-  if (options.chip.starts_with("ue-")) {  // functional-simulation speed (bench_engine.h)
-    FunctionalBenchOptions functional;
-    functional.model = options.model;
-    functional.chip = options.chip;
-    functional.precision = options.precision;
-    functional.generate = options.generate;
-    functional.reps = options.reps;
-    functional.json = options.json;
-    functional.csv = options.csv;
-    run_bench_functional(functional);
-    return;
-  }
-  const bool on_cuda = is_cuda_chip(options.chip);
   if (options.chip != "host" && options.chip != "cpu-host" && !on_cuda) {
     fail(
         "--chip '{}': bench runs on this machine (host), its NVIDIA GPU (cuda) or a ue-* chip's functional "
@@ -247,12 +234,23 @@ void run_bench(const BenchOptions& options) {
   if (options.prompt == 0 && options.generate == 0) fail("nothing to run: -p and -n are both 0");
   if (options.reps < 1) fail("--reps must be >= 1 (got {})", options.reps);
   if (options.threads < 0) fail("--threads must be >= 0 (got {})", options.threads);
+}
 
-  // Steps: load (+ quantize), then each test's warm-up and reps.
-  const size_t steps = 1 + (options.prompt > 0 ? static_cast<size_t>(options.reps) + 1 : 0) +
-                       (options.generate > 0 ? static_cast<size_t>(options.reps) + 1 : 0);
-  size_t done = 0;
-  report::ProgressBar progress(!options.quiet && report::ProgressBar::stderr_is_terminal(), "bench");
+void run_bench_on_engine(const BenchOptions& options) {
+  FunctionalBenchOptions functional;
+  functional.model = options.model;
+  functional.chip = options.chip;
+  functional.precision = options.precision;
+  functional.generate = options.generate;
+  functional.reps = options.reps;
+  functional.json = options.json;
+  functional.csv = options.csv;
+  run_bench_functional(functional);
+}
+
+// The model with --precision applied (q4_1 is a GGUF storage type, built here).
+model::LoadedModel load_bench_model(const BenchOptions& options, report::ProgressBar& progress, size_t done,
+                                    size_t steps) {
   progress.update(done, steps, "loading " + options.model);
   model::LoadedModel loaded = model::load_model(options.model);
   if (!options.precision.empty()) {
@@ -272,227 +270,305 @@ void run_bench(const BenchOptions& options) {
     fail("-p {} + -n {} exceeds {}'s {} positions", options.prompt, options.generate, loaded.name,
          loaded.config.max_positions);
   }
-  progress.update(++done, steps, "measuring limits");
-  if (on_cuda) {
-    const CudaBenchFigures figures =
-        run_bench_cuda(loaded.config, loaded.weights, options.prompt, options.generate, options.reps);
-    progress.finish();
-    if (options.csv) {
-      print_csv_header();
-      if (figures.pp_tokens > 0)
-        print_csv_row(fmt::format("pp{}", figures.pp_tokens), figures.pp_tokens, figures.pp_tokens_per_second,
-                      0, 0, "");
-      if (figures.tg_tokens > 0)
-        print_csv_row(fmt::format("tg{}", figures.tg_tokens), figures.tg_tokens, figures.tg_tokens_per_second,
-                      0, 0, "");
-      return;
-    }
-    if (options.json) {
-      const nlohmann::json out = {{"model", loaded.name},
-                                  {"chip", "cuda"},
-                                  {"device", figures.device},
-                                  {"pp_tokens", figures.pp_tokens},
-                                  {"tg_tokens", figures.tg_tokens},
-                                  {"pp_tokens_per_s", figures.pp_tokens_per_second},
-                                  {"tg_tokens_per_s", figures.tg_tokens_per_second},
-                                  {"pp_seconds_median", figures.pp_seconds},
-                                  {"tg_seconds_median", figures.tg_seconds},
-                                  {"device_weight_bytes", figures.device_weight_bytes}};
-      fmt::print("{}\n", out.dump(2));
-      return;
-    }
-    fmt::print("{} on {} (median of {} reps)\n  pp{}: {:.1f} tokens/s\n  tg{}: {:.1f} tokens/s\n",
-               loaded.name, figures.device, options.reps, figures.pp_tokens, figures.pp_tokens_per_second,
-               figures.tg_tokens, figures.tg_tokens_per_second);
-    return;
-  }
-  report_linear_kernels(loaded, options.verbose);
-  exec::Executor executor(loaded.config, loaded.weights, exec::ExecOptions{options.threads, context});
-  const chips::HostInfo& host = chips::detect_host();
-  exec::ThreadPool probe_pool(executor.threads());
-  const exec::FmaPeak peak = exec::measure_peak_fma(probe_pool);
-  const exec::ReadBandwidth exec_read = exec::measure_read_bandwidth(probe_pool);
-  const double bandwidth_gbps = std::max(host.dram_read_gbps, exec_read.gbps);
-  // Peak RSS from here on: the model, the executor and the runs, not the startup probes' buffers (up to
-  // 512 MiB, freed by now). The tg probe's buffer (kTgProbeBytes) is resident during tg and subtracted.
-  const bool rss_reset = reset_peak_rss();
-  constexpr int64_t kTgProbeBytes = int64_t{128} << 20;
+  return loaded;
+}
 
-  exec::OpProfile pp_profile, tg_profile;
-  // pp: one forward over the prompt; flops from the step graph.
-  std::vector<double> pp_rates;
-  double pp_flops = 0;
-  if (options.prompt > 0) {
-    const std::vector<int32_t> prompt = bench_tokens(options.prompt, loaded.config.vocab_size);
-    for (int rep = -1; rep < options.reps; ++rep) {
-      progress.update(done++, steps, rep < 0 ? "pp warm-up" : fmt::format("pp rep {}", rep + 1));
-      executor.reset();
-      executor.set_profile(options.profile && rep >= 0 ? &pp_profile : nullptr);
-      const auto start = std::chrono::steady_clock::now();
-      executor.forward(prompt);
-      const double elapsed = seconds_since(start);
-      pp_flops = executor.last_step().flops;
-      if (rep >= 0) pp_rates.push_back(static_cast<double>(options.prompt) / elapsed);
-    }
-  }
-  // tg: single-token steps from an empty context. Bytes per step: every weight matrix once + the fp32 KV
-  // cache so far (position p reads p + 1 rows).
-  const double weight_bytes = weight_bytes_per_token(loaded);
-  const double kv_row_bytes = static_cast<double>(loaded.config.kv_bytes_per_token(4));  // fp32 cache
-  const double mean_context = (static_cast<double>(options.generate) + 1) / 2;
-  const double tg_bytes = weight_bytes + kv_row_bytes * mean_context;
-  // Each timed rep runs in segments of kProbeSegment steps with a read probe (untimed, ~10 ms: the best of 6
-  // passes over 128 MiB) before the first and after every segment: a segment's bound is its bytes at the
-  // mean of the two probes around it. On a shared machine the bandwidth moves within seconds (this VM: 40-76
-  // GB/s inside one 3-second run), so a limit measured at another moment misstates the fraction either way;
-  // each probe is already a best pass, i.e. above the average the segment could get.
-  // fraction = the reps' bound seconds / their measured seconds.
-  constexpr int64_t kProbeSegment = 8;
-  std::vector<double> tg_rates;
-  double tg_seconds = 0, tg_bound_seconds = 0;
-  double probe_min = 0, probe_max = 0;
-  if (options.generate > 0) {
-    const std::vector<int32_t> ids = bench_tokens(options.generate, loaded.config.vocab_size);
-    exec::ReadProbe probe(probe_pool, kTgProbeBytes);
-    const auto probe_gbps = [&] {
-      const double gbps = probe.measure(6).gbps;
-      probe_min = probe_min > 0 ? std::min(probe_min, gbps) : gbps;
-      probe_max = std::max(probe_max, gbps);
-      return gbps;
-    };
-    for (int rep = -1; rep < options.reps; ++rep) {
-      progress.update(done++, steps, rep < 0 ? "tg warm-up" : fmt::format("tg rep {}", rep + 1));
-      executor.reset();
-      const bool timed = rep >= 0;
-      executor.set_profile(options.profile && timed ? &tg_profile : nullptr);
-      double elapsed = 0;
-      double before = timed ? probe_gbps() : 0;
-      for (int64_t first = 0; first < options.generate; first += kProbeSegment) {
-        const int64_t end = std::min(options.generate, first + kProbeSegment);
-        const auto start = std::chrono::steady_clock::now();
-        for (int64_t i = first; i < end; ++i)
-          executor.forward(std::span<const int32_t>(&ids[static_cast<size_t>(i)], 1));
-        elapsed += seconds_since(start);
-        if (!timed) continue;
-        const double after = probe_gbps();
-        double bytes = 0;
-        for (int64_t p = first; p < end; ++p)
-          bytes += weight_bytes + kv_row_bytes * static_cast<double>(p + 1);
-        tg_bound_seconds += bytes / ((before + after) / 2 * 1e9);
-        before = after;
-      }
-      if (timed) {
-        tg_rates.push_back(static_cast<double>(options.generate) / elapsed);
-        tg_seconds += elapsed;
-      }
-    }
-  }
-  executor.set_profile(nullptr);
-
-  const double peak_rss =
-      peak_rss_mib() - (options.generate > 0 ? static_cast<double>(kTgProbeBytes) / (1 << 20) : 0);
-  const std::string rss_note = rss_reset ? "bench probe buffers excluded" : "incl. bench probe buffers";
-
-  // Limits.
-  const double tg_fraction = tg_seconds > 0 ? tg_bound_seconds / tg_seconds : 0;
-  const Stats tg = tg_rates.empty() ? Stats{} : stats_of(tg_rates);
-  const double tg_bound = tg_fraction > 0 ? tg.mean / tg_fraction : 0;  // rate / bound = the fraction
-  const double startup_bound = bandwidth_gbps * 1e9 / tg_bytes;         // at the probes taken before the run
-  const double pp_flops_per_token = options.prompt > 0 ? pp_flops / static_cast<double>(options.prompt) : 0;
-  const double pp_bound = pp_flops_per_token > 0 ? peak.gflops * 1e9 / pp_flops_per_token : 0;
-  const Stats pp = pp_rates.empty() ? Stats{} : stats_of(pp_rates);
-  const std::string precision = options.precision.empty() ? "as stored" : options.precision;
-  progress.finish();
+void print_cuda_bench(const BenchOptions& options, const model::LoadedModel& loaded,
+                      const CudaBenchFigures& figures) {
   if (options.csv) {
     print_csv_header();
-    if (!pp_rates.empty())
-      print_csv_row(fmt::format("pp{}", options.prompt), options.prompt, pp.mean, pp.sd, pp_bound,
-                    "peak FMA");
-    if (!tg_rates.empty())
-      print_csv_row(fmt::format("tg{}", options.generate), options.generate, tg.mean, tg.sd, tg_bound,
-                    "bandwidth");
+    if (figures.pp_tokens > 0)
+      print_csv_row(fmt::format("pp{}", figures.pp_tokens), figures.pp_tokens, figures.pp_tokens_per_second,
+                    0, 0, "");
+    if (figures.tg_tokens > 0)
+      print_csv_row(fmt::format("tg{}", figures.tg_tokens), figures.tg_tokens, figures.tg_tokens_per_second,
+                    0, 0, "");
     return;
   }
-
   if (options.json) {
-    nlohmann::json out = {
-        {"model", loaded.name},
-        {"source", loaded.source},
-        {"synthetic", loaded.synthetic},
-        {"precision", precision},
-        {"threads", executor.threads()},
-        {"simd", std::string(exec::simd::simd_kernels().name)},
-        {"reps", options.reps},
-        {"peak_rss_mib", peak_rss},
-        {"peak_rss_note", rss_note},
-        {"machine",
-         {{"cpu", host.model_name},
-          {"memory_bandwidth_gbps", bandwidth_gbps},
-          {"host_detect_read_gbps", host.dram_read_gbps},
-          {"exec_read_gbps", exec_read.gbps},
-          {"peak_fma_gflops", peak.gflops},
-          {"peak_fma_threads", peak.threads}}},
-    };
-    if (!pp_rates.empty()) {
-      out["pp"] = {{"tokens", options.prompt},
-                   {"tokens_per_second", pp.mean},
-                   {"sd", pp.sd},
-                   {"flops_per_token", pp_flops_per_token},
-                   {"bound_tokens_per_second", pp_bound},
-                   {"fraction_of_peak", pp.mean / pp_bound},
-                   {"gflops", pp.mean * pp_flops_per_token / 1e9}};
-    }
-    if (!tg_rates.empty()) {
-      out["tg"] = {{"tokens", options.generate},
-                   {"tokens_per_second", tg.mean},
-                   {"sd", tg.sd},
-                   {"bytes_per_token", tg_bytes},
-                   {"bound_tokens_per_second", tg_bound},
-                   {"fraction_of_bandwidth", tg_fraction},
-                   {"probe_every_steps", kProbeSegment},
-                   {"probe_gbps_min", probe_min},
-                   {"probe_gbps_max", probe_max},
-                   {"fraction_of_startup_probe", tg.mean / startup_bound},
-                   {"gbps", tg.mean * tg_bytes / 1e9}};
-    }
-    if (options.profile)
-      out["profile"] = {{"pp", profile_json(pp_profile, options.reps)},
-                        {"tg", profile_json(tg_profile, options.reps)}};
-    out["pool_inline_jobs"] = executor.pool().inline_jobs();
-    out["pool_stalls"] = executor.pool().stalls();
+    const nlohmann::json out = {{"model", loaded.name},
+                                {"chip", "cuda"},
+                                {"device", figures.device},
+                                {"pp_tokens", figures.pp_tokens},
+                                {"tg_tokens", figures.tg_tokens},
+                                {"pp_tokens_per_s", figures.pp_tokens_per_second},
+                                {"tg_tokens_per_s", figures.tg_tokens_per_second},
+                                {"pp_seconds_median", figures.pp_seconds},
+                                {"tg_seconds_median", figures.tg_seconds},
+                                {"device_weight_bytes", figures.device_weight_bytes}};
     fmt::print("{}\n", out.dump(2));
     return;
   }
+  fmt::print("{} on {} (median of {} reps)\n  pp{}: {:.1f} tokens/s\n  tg{}: {:.1f} tokens/s\n", loaded.name,
+             figures.device, options.reps, figures.pp_tokens, figures.pp_tokens_per_second, figures.tg_tokens,
+             figures.tg_tokens_per_second);
+}
+
+// The machine's limits, probed before the runs.
+struct HostLimits {
+  const chips::HostInfo* host = nullptr;
+  exec::FmaPeak peak;
+  exec::ReadBandwidth exec_read;
+  double bandwidth_gbps = 0;
+};
+
+// What the pp and tg tests measured.
+struct HostBenchFigures {
+  std::vector<double> pp_rates, tg_rates;
+  double pp_flops = 0;
+  double weight_bytes = 0, tg_bytes = 0;  // per decode token
+  double tg_seconds = 0, tg_bound_seconds = 0;
+  double probe_min = 0, probe_max = 0;
+  exec::OpProfile pp_profile, tg_profile;
+  double peak_rss = 0;
+  std::string rss_note;
+};
+
+// Each timed rep runs in segments of kProbeSegment steps with a read probe (untimed, ~10 ms: the best of 6
+// passes over 128 MiB) before the first and after every segment: a segment's bound is its bytes at the mean
+// of the two probes around it. On a shared machine the bandwidth moves within seconds (this VM: 40-76 GB/s
+// inside one 3-second run), so a limit measured at another moment misstates the fraction either way; each
+// probe is already a best pass, i.e. above the average the segment could get. fraction = bound seconds /
+// measured seconds.
+constexpr int64_t kProbeSegment = 8;
+constexpr int64_t kTgProbeBytes = int64_t{128} << 20;
+
+// pp: one forward over the prompt; flops from the step graph.
+void run_pp_test(const BenchOptions& options, const model::LoadedModel& loaded, exec::Executor& executor,
+                 report::ProgressBar& progress, size_t& done, size_t steps, HostBenchFigures& figures) {
+  const std::vector<int32_t> prompt = bench_tokens(options.prompt, loaded.config.vocab_size);
+  for (int rep = -1; rep < options.reps; ++rep) {
+    progress.update(done++, steps, rep < 0 ? "pp warm-up" : fmt::format("pp rep {}", rep + 1));
+    executor.reset();
+    executor.set_profile(options.profile && rep >= 0 ? &figures.pp_profile : nullptr);
+    const auto start = std::chrono::steady_clock::now();
+    executor.forward(prompt);
+    const double elapsed = seconds_since(start);
+    figures.pp_flops = executor.last_step().flops;
+    if (rep >= 0) figures.pp_rates.push_back(static_cast<double>(options.prompt) / elapsed);
+  }
+}
+
+// tg: single-token steps from an empty context. Bytes per step: every weight matrix once + the fp32 KV cache
+// so far (position p reads p + 1 rows).
+void run_tg_test(const BenchOptions& options, const model::LoadedModel& loaded, exec::Executor& executor,
+                 exec::ThreadPool& probe_pool, report::ProgressBar& progress, size_t& done, size_t steps,
+                 HostBenchFigures& figures) {
+  const double kv_row_bytes = static_cast<double>(loaded.config.kv_bytes_per_token(4));  // fp32 cache
+  const std::vector<int32_t> ids = bench_tokens(options.generate, loaded.config.vocab_size);
+  exec::ReadProbe probe(probe_pool, kTgProbeBytes);
+  const auto probe_gbps = [&] {
+    const double gbps = probe.measure(6).gbps;
+    figures.probe_min = figures.probe_min > 0 ? std::min(figures.probe_min, gbps) : gbps;
+    figures.probe_max = std::max(figures.probe_max, gbps);
+    return gbps;
+  };
+  for (int rep = -1; rep < options.reps; ++rep) {
+    progress.update(done++, steps, rep < 0 ? "tg warm-up" : fmt::format("tg rep {}", rep + 1));
+    executor.reset();
+    const bool timed = rep >= 0;
+    executor.set_profile(options.profile && timed ? &figures.tg_profile : nullptr);
+    double elapsed = 0;
+    double before = timed ? probe_gbps() : 0;
+    for (int64_t first = 0; first < options.generate; first += kProbeSegment) {
+      const int64_t end = std::min(options.generate, first + kProbeSegment);
+      const auto start = std::chrono::steady_clock::now();
+      for (int64_t i = first; i < end; ++i)
+        executor.forward(std::span<const int32_t>(&ids[static_cast<size_t>(i)], 1));
+      elapsed += seconds_since(start);
+      if (!timed) continue;
+      const double after = probe_gbps();
+      double bytes = 0;
+      for (int64_t p = first; p < end; ++p)
+        bytes += figures.weight_bytes + kv_row_bytes * static_cast<double>(p + 1);
+      figures.tg_bound_seconds += bytes / ((before + after) / 2 * 1e9);
+      before = after;
+    }
+    if (timed) {
+      figures.tg_rates.push_back(static_cast<double>(options.generate) / elapsed);
+      figures.tg_seconds += elapsed;
+    }
+  }
+}
+
+// The limits each rate is judged against.
+struct BenchVerdict {
+  Stats pp, tg;
+  double pp_flops_per_token = 0, pp_bound = 0;
+  double tg_fraction = 0, tg_bound = 0, startup_bound = 0;
+  std::string precision;
+};
+
+BenchVerdict judge(const BenchOptions& options, const HostLimits& limits, const HostBenchFigures& figures) {
+  BenchVerdict v;
+  v.tg_fraction = figures.tg_seconds > 0 ? figures.tg_bound_seconds / figures.tg_seconds : 0;
+  v.tg = figures.tg_rates.empty() ? Stats{} : stats_of(figures.tg_rates);
+  v.tg_bound = v.tg_fraction > 0 ? v.tg.mean / v.tg_fraction : 0;    // rate / bound = the fraction
+  v.startup_bound = limits.bandwidth_gbps * 1e9 / figures.tg_bytes;  // at the probes taken before the run
+  v.pp_flops_per_token = options.prompt > 0 ? figures.pp_flops / static_cast<double>(options.prompt) : 0;
+  v.pp_bound = v.pp_flops_per_token > 0 ? limits.peak.gflops * 1e9 / v.pp_flops_per_token : 0;
+  v.pp = figures.pp_rates.empty() ? Stats{} : stats_of(figures.pp_rates);
+  v.precision = options.precision.empty() ? "as stored" : options.precision;
+  return v;
+}
+
+void print_host_bench_csv(const BenchOptions& options, const HostBenchFigures& figures,
+                          const BenchVerdict& v) {
+  print_csv_header();
+  if (!figures.pp_rates.empty())
+    print_csv_row(fmt::format("pp{}", options.prompt), options.prompt, v.pp.mean, v.pp.sd, v.pp_bound,
+                  "peak FMA");
+  if (!figures.tg_rates.empty())
+    print_csv_row(fmt::format("tg{}", options.generate), options.generate, v.tg.mean, v.tg.sd, v.tg_bound,
+                  "bandwidth");
+}
+
+void print_host_bench_json(const BenchOptions& options, const model::LoadedModel& loaded,
+                           exec::Executor& executor, const HostLimits& limits,
+                           const HostBenchFigures& figures, const BenchVerdict& v) {
+  nlohmann::json out = {
+      {"model", loaded.name},
+      {"source", loaded.source},
+      {"synthetic", loaded.synthetic},
+      {"precision", v.precision},
+      {"threads", executor.threads()},
+      {"simd", std::string(exec::simd::simd_kernels().name)},
+      {"reps", options.reps},
+      {"peak_rss_mib", figures.peak_rss},
+      {"peak_rss_note", figures.rss_note},
+      {"machine",
+       {{"cpu", limits.host->model_name},
+        {"memory_bandwidth_gbps", limits.bandwidth_gbps},
+        {"host_detect_read_gbps", limits.host->dram_read_gbps},
+        {"exec_read_gbps", limits.exec_read.gbps},
+        {"peak_fma_gflops", limits.peak.gflops},
+        {"peak_fma_threads", limits.peak.threads}}},
+  };
+  if (!figures.pp_rates.empty()) {
+    out["pp"] = {{"tokens", options.prompt},
+                 {"tokens_per_second", v.pp.mean},
+                 {"sd", v.pp.sd},
+                 {"flops_per_token", v.pp_flops_per_token},
+                 {"bound_tokens_per_second", v.pp_bound},
+                 {"fraction_of_peak", v.pp.mean / v.pp_bound},
+                 {"gflops", v.pp.mean * v.pp_flops_per_token / 1e9}};
+  }
+  if (!figures.tg_rates.empty()) {
+    out["tg"] = {{"tokens", options.generate},
+                 {"tokens_per_second", v.tg.mean},
+                 {"sd", v.tg.sd},
+                 {"bytes_per_token", figures.tg_bytes},
+                 {"bound_tokens_per_second", v.tg_bound},
+                 {"fraction_of_bandwidth", v.tg_fraction},
+                 {"probe_every_steps", kProbeSegment},
+                 {"probe_gbps_min", figures.probe_min},
+                 {"probe_gbps_max", figures.probe_max},
+                 {"fraction_of_startup_probe", v.tg.mean / v.startup_bound},
+                 {"gbps", v.tg.mean * figures.tg_bytes / 1e9}};
+  }
+  if (options.profile)
+    out["profile"] = {{"pp", profile_json(figures.pp_profile, options.reps)},
+                      {"tg", profile_json(figures.tg_profile, options.reps)}};
+  out["pool_inline_jobs"] = executor.pool().inline_jobs();
+  out["pool_stalls"] = executor.pool().stalls();
+  fmt::print("{}\n", out.dump(2));
+}
+
+void print_host_bench_text(const BenchOptions& options, const model::LoadedModel& loaded,
+                           exec::Executor& executor, const HostLimits& limits,
+                           const HostBenchFigures& figures, const BenchVerdict& v) {
   fmt::print(
       "machine: {} | {} threads | simd {} | memory read {:.1f} GB/s (host probe {:.1f}, exec probe {:.1f}) | "
       "peak fp32 FMA {:.1f} GFLOP/s\n",
-      host.model_name, executor.threads(), exec::simd::simd_kernels().name, bandwidth_gbps,
-      host.dram_read_gbps, exec_read.gbps, peak.gflops);
+      limits.host->model_name, executor.threads(), exec::simd::simd_kernels().name, limits.bandwidth_gbps,
+      limits.host->dram_read_gbps, limits.exec_read.gbps, limits.peak.gflops);
   fmt::print(
       "model: {} ({}) | precision {} | {:.1f} MB of weights read per decode token | peak RSS {:.0f} MiB "
       "({})\n",
-      loaded.name, loaded.source, precision, weight_bytes / 1e6, peak_rss, rss_note);
+      loaded.name, loaded.source, v.precision, figures.weight_bytes / 1e6, figures.peak_rss,
+      figures.rss_note);
   if (loaded.synthetic) fmt::print("note: synthetic weights (same shapes and bytes as the real model)\n");
   fmt::print("| {:<8} | {:>18} | {:>14} | {:>22} |\n", "test", "t/s", "bound t/s", "fraction of limit");
-  if (!pp_rates.empty()) {
+  if (!figures.pp_rates.empty()) {
     fmt::print("| {:<8} | {:>9.2f} ± {:<6.2f} | {:>14.2f} | {:>6.1f}% of peak FMA     |\n",
-               fmt::format("pp{}", options.prompt), pp.mean, pp.sd, pp_bound, 100 * pp.mean / pp_bound);
+               fmt::format("pp{}", options.prompt), v.pp.mean, v.pp.sd, v.pp_bound,
+               100 * v.pp.mean / v.pp_bound);
   }
-  if (!tg_rates.empty()) {
+  if (!figures.tg_rates.empty()) {
     fmt::print("| {:<8} | {:>9.2f} ± {:<6.2f} | {:>14.2f} | {:>6.1f}% of bandwidth    |\n",
-               fmt::format("tg{}", options.generate), tg.mean, tg.sd, tg_bound, 100 * tg_fraction);
+               fmt::format("tg{}", options.generate), v.tg.mean, v.tg.sd, v.tg_bound, 100 * v.tg_fraction);
     fmt::print(
         "tg bound: {:.1f} MB per token at the bandwidth probed around every {} steps ({:.1f}-{:.1f} GB/s; "
         "{:.1f}% of the startup probe's bound)\n",
-        tg_bytes / 1e6, kProbeSegment, probe_min, probe_max, 100 * tg.mean / startup_bound);
+        figures.tg_bytes / 1e6, kProbeSegment, figures.probe_min, figures.probe_max,
+        100 * v.tg.mean / v.startup_bound);
   }
   if (executor.pool().stalls() > 0) {
     fmt::print("thread pool: {} stalls on a descheduled worker (shared cores), {} jobs run on one thread\n",
                executor.pool().stalls(), executor.pool().inline_jobs());
   }
   if (options.profile) {
-    print_profile(fmt::format("pp{}", options.prompt), pp_profile, options.reps);
-    print_profile(fmt::format("tg{}", options.generate), tg_profile, options.reps);
+    print_profile(fmt::format("pp{}", options.prompt), figures.pp_profile, options.reps);
+    print_profile(fmt::format("tg{}", options.generate), figures.tg_profile, options.reps);
+  }
+}
+
+void run_bench(const BenchOptions& options) {
+  if (options.chip.starts_with("ue-")) {  // functional-simulation speed (bench_engine.h)
+    if (options.json && options.csv) fail("give either --json or --csv, not both");
+    run_bench_on_engine(options);
+    return;
+  }
+  const bool on_cuda = is_cuda_chip(options.chip);
+  check_bench_options(options, on_cuda);
+
+  // Steps: load (+ quantize), then each test's warm-up and reps.
+  const size_t steps = 1 + (options.prompt > 0 ? static_cast<size_t>(options.reps) + 1 : 0) +
+                       (options.generate > 0 ? static_cast<size_t>(options.reps) + 1 : 0);
+  size_t done = 0;
+  report::ProgressBar progress(!options.quiet && report::ProgressBar::stderr_is_terminal(), "bench");
+  const model::LoadedModel loaded = load_bench_model(options, progress, done, steps);
+  progress.update(++done, steps, "measuring limits");
+  if (on_cuda) {
+    const CudaBenchFigures figures =
+        run_bench_cuda(loaded.config, loaded.weights, options.prompt, options.generate, options.reps);
+    progress.finish();
+    print_cuda_bench(options, loaded, figures);
+    return;
+  }
+  report_linear_kernels(loaded, options.verbose);
+  const int64_t context = options.prompt + options.generate + 1;
+  exec::Executor executor(loaded.config, loaded.weights, exec::ExecOptions{options.threads, context});
+  exec::ThreadPool probe_pool(executor.threads());
+  HostLimits limits;
+  limits.host = &chips::detect_host();
+  limits.peak = exec::measure_peak_fma(probe_pool);
+  limits.exec_read = exec::measure_read_bandwidth(probe_pool);
+  limits.bandwidth_gbps = std::max(limits.host->dram_read_gbps, limits.exec_read.gbps);
+  // Peak RSS from here on: the model, the executor and the runs, not the startup probes' buffers (up to
+  // 512 MiB, freed by now). The tg probe's buffer (kTgProbeBytes) is resident during tg and subtracted.
+  const bool rss_reset = reset_peak_rss();
+
+  HostBenchFigures figures;
+  figures.weight_bytes = weight_bytes_per_token(loaded);
+  const double kv_row_bytes = static_cast<double>(loaded.config.kv_bytes_per_token(4));
+  figures.tg_bytes = figures.weight_bytes + kv_row_bytes * (static_cast<double>(options.generate) + 1) / 2;
+  if (options.prompt > 0) run_pp_test(options, loaded, executor, progress, done, steps, figures);
+  if (options.generate > 0)
+    run_tg_test(options, loaded, executor, probe_pool, progress, done, steps, figures);
+  executor.set_profile(nullptr);
+  figures.peak_rss =
+      peak_rss_mib() - (options.generate > 0 ? static_cast<double>(kTgProbeBytes) / (1 << 20) : 0);
+  figures.rss_note = rss_reset ? "bench probe buffers excluded" : "incl. bench probe buffers";
+
+  const BenchVerdict verdict = judge(options, limits, figures);
+  progress.finish();
+  if (options.csv) {
+    print_host_bench_csv(options, figures, verdict);
+  } else if (options.json) {
+    print_host_bench_json(options, loaded, executor, limits, figures, verdict);
+  } else {
+    print_host_bench_text(options, loaded, executor, limits, figures, verdict);
   }
 }
 
