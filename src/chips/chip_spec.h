@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/enum_table.h"
+
 namespace xpusim::chips {
 
 enum class Family { CPU, GPU, TPU, NPU, LPU, UE };
@@ -48,12 +50,6 @@ std::optional<Precision> precision_from_name(std::string_view name);
 
 // Small enums read from chip files: each has one name table (chip_spec.cpp) used by the loader, the schema
 // docs and display, so a value cannot be added in one place and forgotten in another.
-template <typename E>
-struct EnumName {
-  E value;
-  std::string_view name;
-};
-
 enum class MemoryKind { CACHE, SRAM, DRAM };  // hardware-managed cache, software-managed scratchpad, off-chip
 std::span<const EnumName<MemoryKind>> memory_kind_names();
 
@@ -87,9 +83,7 @@ std::span<const EnumName<Partition>> partition_names();
 // name_of(memory_kind_names(), MemoryKind::SRAM) == "sram"
 template <typename E>
 std::string_view name_of(std::span<const EnumName<E>> names, E value) {
-  for (const auto& row : names)
-    if (row.value == value) return row.name;
-  return "?";
+  return enum_name(names, value);
 }
 
 struct System {

@@ -37,10 +37,7 @@ std::string string_at(const toml::table& table, std::string_view key) {
 
 template <typename E>
 E enum_at(const toml::table& table, std::string_view key, std::span<const EnumName<E>> names, E fallback) {
-  const std::string text = string_at(table, key);
-  for (const auto& row : names)
-    if (row.name == text) return row.value;
-  return fallback;
+  return enum_from_name(names, string_at(table, key)).value_or(fallback);
 }
 
 const toml::table& table_at(const toml::table& table, std::string_view key) {

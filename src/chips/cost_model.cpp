@@ -1,6 +1,7 @@
 // make_cost_model (family dispatch) and estimate_run (prefill + decode steps -> RunEstimate). The family
 // models live in src/chips/impl/.
 #include "chips/cost_model.h"
+#include "core/enum_table.h"
 
 #include <algorithm>
 #include <array>
@@ -11,19 +12,12 @@
 
 namespace xpusim::chips {
 
-const char* bound_name(Bound bound) {
-  switch (bound) {
-    case Bound::COMPUTE:
-      return "compute";
-    case Bound::MEMORY:
-      return "memory";
-    case Bound::INTERCONNECT:
-      return "interconnect";
-    case Bound::OVERHEAD:
-      return "overhead";
-  }
-  return "?";
-}
+constexpr EnumName<Bound> kBoundNames[] = {{Bound::COMPUTE, "compute"},
+                                           {Bound::MEMORY, "memory"},
+                                           {Bound::INTERCONNECT, "interconnect"},
+                                           {Bound::OVERHEAD, "overhead"}};
+
+const char* bound_name(Bound bound) { return enum_name(kBoundNames, bound).data(); }
 
 EnergySplit& EnergySplit::operator+=(const EnergySplit& other) {
   compute_j += other.compute_j;

@@ -1,4 +1,5 @@
 #include "chips/schema.h"
+#include "core/enum_table.h"
 
 #include <fmt/format.h>
 
@@ -224,27 +225,13 @@ std::string describe_range(const SchemaField& field) {
   }
 }
 
-std::string type_name(FieldType type) {
-  switch (type) {
-    case FieldType::STRING:
-      return "string";
-    case FieldType::INTEGER:
-      return "integer";
-    case FieldType::NUMBER:
-      return "number";
-    case FieldType::BOOLEAN:
-      return "boolean";
-    case FieldType::ENUM:
-      return "string";
-    case FieldType::INTEGER_OR_AUTO:
-      return "integer or \"auto\"";
-    case FieldType::TABLE:
-      return "table";
-    case FieldType::TABLE_ARRAY:
-      return "array of tables";
-  }
-  return "?";
-}
+constexpr EnumName<FieldType> kFieldTypeNames[] = {
+    {FieldType::STRING, "string"}, {FieldType::INTEGER, "integer"},
+    {FieldType::NUMBER, "number"}, {FieldType::BOOLEAN, "boolean"},
+    {FieldType::ENUM, "string"},   {FieldType::INTEGER_OR_AUTO, "integer or \"auto\""},
+    {FieldType::TABLE, "table"},   {FieldType::TABLE_ARRAY, "array of tables"}};
+
+std::string type_name(FieldType type) { return std::string(enum_name(kFieldTypeNames, type)); }
 
 bool field_needed(const SchemaField& field, bool is_ue) {
   return field.need == Need::REQUIRED && (field.common || !is_ue);

@@ -1,4 +1,5 @@
 #include "core/dtype.h"
+#include "core/enum_table.h"
 
 #include <array>
 
@@ -44,13 +45,8 @@ constexpr std::array<DTypeInfo, static_cast<size_t>(DType::COUNT)> kDTypeTable{{
     {DType::NUMERICS, "NUMERICS", 0, 0, true, -1},
 }};
 
-constexpr bool table_in_enum_order() {
-  for (size_t i = 0; i < kDTypeTable.size(); ++i) {
-    if (static_cast<size_t>(kDTypeTable[i].dtype) != i) return false;
-  }
-  return true;
-}
-static_assert(table_in_enum_order(), "kDTypeTable rows must follow the DType enum order");
+static_assert(rows_in_enum_order(kDTypeTable, [](const auto& row) { return row.dtype; }),
+              "kDTypeTable rows must follow the DType enum order");
 
 }  // namespace
 

@@ -1,4 +1,5 @@
 #include "exec/fast_linear.h"
+#include "core/enum_table.h"
 
 #include <algorithm>
 #include <atomic>
@@ -261,21 +262,15 @@ LinearPath decode_path(const model::TensorView& weight, const simd::SimdKernels&
   return fused_row_dot(weight, kernels).dot ? LinearPath::kFusedDot : LinearPath::kDecodedRows;
 }
 
-const char* linear_path_name(LinearPath path) {
-  switch (path) {
-    case LinearPath::kIntegerDot:
-      return "integer dot (int8 activations)";
-    case LinearPath::kFusedDot:
-      return "fused fp32 dot";
-    case LinearPath::kFp32InPlace:
-      return "fp32 dot in place";
-    case LinearPath::kHalfDot:
-      return "fused bf16/f16 dot";
-    case LinearPath::kDecodedRows:
-      break;
-  }
-  return "SLOW: decoded to fp32 row by row (no fast kernel for this type at this SIMD level)";
-}
+constexpr EnumName<LinearPath> kLinearPathNames[] = {
+    {LinearPath::kIntegerDot, "integer dot (int8 activations)"},
+    {LinearPath::kFusedDot, "fused fp32 dot"},
+    {LinearPath::kFp32InPlace, "fp32 dot in place"},
+    {LinearPath::kHalfDot, "fused bf16/f16 dot"},
+    {LinearPath::kDecodedRows,
+     "SLOW: decoded to fp32 row by row (no fast kernel for this type at this SIMD level)"}};
+
+const char* linear_path_name(LinearPath path) { return enum_name(kLinearPathNames, path).data(); }
 
 bool is_lm_head(const model::TensorView& weight) {
   return weight.name == "output.weight" || weight.name == "token_embd.weight";

@@ -1,4 +1,5 @@
 #include "exec/kernels.h"
+#include "core/enum_table.h"
 
 #include <array>
 
@@ -28,13 +29,8 @@ constexpr std::array<std::pair<OpKind, Kernel>, static_cast<size_t>(OpKind::COUN
     {OpKind::MOE, run_moe},
 }};
 
-constexpr bool kernels_in_enum_order() {
-  for (size_t i = 0; i < kKernels.size(); ++i) {
-    if (static_cast<size_t>(kKernels[i].first) != i) return false;
-  }
-  return true;
-}
-static_assert(kernels_in_enum_order(), "kKernels rows must follow the OpKind enum order");
+static_assert(rows_in_enum_order(kKernels, [](const auto& row) { return row.first; }),
+              "kKernels rows must follow the OpKind enum order");
 
 }  // namespace
 

@@ -1,4 +1,5 @@
 #include "graph/graph.h"
+#include "core/enum_table.h"
 
 #include <fmt/ranges.h>
 
@@ -7,19 +8,12 @@
 
 namespace xpusim::graph {
 
-const char* role_name(TensorRole role) {
-  switch (role) {
-    case TensorRole::INPUT:
-      return "input";
-    case TensorRole::WEIGHT:
-      return "weight";
-    case TensorRole::ACTIVATION:
-      return "activation";
-    case TensorRole::KV_CACHE:
-      return "kv_cache";
-  }
-  return "?";
-}
+constexpr EnumName<TensorRole> kRoleNames[] = {{TensorRole::INPUT, "input"},
+                                               {TensorRole::WEIGHT, "weight"},
+                                               {TensorRole::ACTIVATION, "activation"},
+                                               {TensorRole::KV_CACHE, "kv_cache"}};
+
+const char* role_name(TensorRole role) { return enum_name(kRoleNames, role).data(); }
 
 int64_t Tensor::elements() const {
   int64_t n = 1;

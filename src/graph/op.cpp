@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 
+#include "core/enum_table.h"
 #include "core/error.h"
 #include "graph/graph.h"
 
@@ -134,13 +135,8 @@ constexpr std::array<OpTraits, static_cast<size_t>(OpKind::COUNT)> kOpTraits = {
     {OpKind::MOE, "moe", 5, -1, OP_MATMUL | OP_REDUCTION, flops_moe, bytes_moe},
 }};
 
-constexpr bool table_in_enum_order() {
-  for (size_t i = 0; i < kOpTraits.size(); ++i) {
-    if (static_cast<size_t>(kOpTraits[i].kind) != i) return false;
-  }
-  return true;
-}
-static_assert(table_in_enum_order(), "kOpTraits rows must follow the OpKind enum order");
+static_assert(rows_in_enum_order(kOpTraits, [](const auto& row) { return row.kind; }),
+              "kOpTraits rows must follow the OpKind enum order");
 
 }  // namespace
 

@@ -1,4 +1,5 @@
 #include "model/config.h"
+#include "core/enum_table.h"
 
 #include <cmath>
 
@@ -7,23 +8,13 @@
 
 namespace xpusim::model {
 
-const char* family_name(Family family) {
-  switch (family) {
-    case Family::GPT2:
-      return "gpt2";
-    case Family::LLAMA:
-      return "llama";
-    case Family::QWEN3:
-      return "qwen3";
-    case Family::GEMMA3:
-      return "gemma3";
-    case Family::QWEN3_MOE:
-      return "qwen3_moe";
-    case Family::MIXTRAL:
-      return "mixtral";
-  }
-  return "unknown";
-}
+constexpr EnumName<Family> kFamilyNames[] = {{Family::GPT2, "gpt2"},           {Family::LLAMA, "llama"},
+                                             {Family::QWEN3, "qwen3"},         {Family::GEMMA3, "gemma3"},
+                                             {Family::QWEN3_MOE, "qwen3_moe"}, {Family::MIXTRAL, "mixtral"}};
+
+const char* family_name(Family family) { return enum_name(kFamilyNames, family, "unknown").data(); }
+
+std::optional<Family> family_from_name(const std::string& name) { return enum_from_name(kFamilyNames, name); }
 
 double ModelConfig::effective_attn_scale() const {
   if (attn_scale != 0.0) return attn_scale;

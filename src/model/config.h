@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,5 +79,7 @@ struct ModelConfig {
 };
 
 const char* family_name(Family family);
+// "gpt2", "llama", "qwen3", "gemma3", "qwen3_moe", "mixtral" (family_name spelling); nullopt if unknown.
+std::optional<Family> family_from_name(const std::string& name);
 
 }  // namespace xpusim::model

@@ -1,4 +1,5 @@
 #include "model/gguf.h"
+#include "core/enum_table.h"
 
 #include <fmt/ranges.h>
 
@@ -13,37 +14,15 @@ namespace xpusim::model {
 
 static_assert(std::endian::native == std::endian::little, "the GGUF reader assumes a little-endian host");
 
-const char* gguf_type_name(GgufType type) {
-  switch (type) {
-    case GgufType::U8:
-      return "u8";
-    case GgufType::I8:
-      return "i8";
-    case GgufType::U16:
-      return "u16";
-    case GgufType::I16:
-      return "i16";
-    case GgufType::U32:
-      return "u32";
-    case GgufType::I32:
-      return "i32";
-    case GgufType::F32:
-      return "f32";
-    case GgufType::BOOL:
-      return "bool";
-    case GgufType::STRING:
-      return "string";
-    case GgufType::ARRAY:
-      return "array";
-    case GgufType::U64:
-      return "u64";
-    case GgufType::I64:
-      return "i64";
-    case GgufType::F64:
-      return "f64";
-  }
-  return "unknown";
-}
+constexpr EnumName<GgufType> kGgufTypeNames[] = {
+    {GgufType::U8, "u8"},       {GgufType::I8, "i8"},     {GgufType::U16, "u16"},
+    {GgufType::I16, "i16"},     {GgufType::U32, "u32"},   {GgufType::I32, "i32"},
+    {GgufType::F32, "f32"},     {GgufType::BOOL, "bool"}, {GgufType::STRING, "string"},
+    {GgufType::ARRAY, "array"}, {GgufType::U64, "u64"},   {GgufType::I64, "i64"},
+    {GgufType::F64, "f64"}};
+
+// A file's type field may hold any value: names unknown ones "unknown".
+const char* gguf_type_name(GgufType type) { return enum_name(kGgufTypeNames, type, "unknown").data(); }
 
 namespace {
 

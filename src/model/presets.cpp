@@ -16,9 +16,6 @@
 namespace xpusim::model {
 namespace {
 
-constexpr std::array kFamilies = {Family::GPT2,   Family::LLAMA,     Family::QWEN3,
-                                  Family::GEMMA3, Family::QWEN3_MOE, Family::MIXTRAL};
-
 // Context for one key: its node, its dotted name and where it sits, so every error can point at the line.
 struct KeyRef {
   const std::filesystem::path& file;
@@ -153,13 +150,6 @@ std::filesystem::path binary_dir() {
 }
 
 }  // namespace
-
-std::optional<Family> family_from_name(const std::string& name) {
-  for (Family family : kFamilies) {
-    if (name == family_name(family)) return family;
-  }
-  return std::nullopt;
-}
 
 ModelConfig family_defaults(Family family) {
   ModelConfig config;

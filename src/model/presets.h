@@ -27,8 +27,6 @@ struct Preset {
 // Fields every family sets the same way (norm kind, activation, biases, ...). Presets and tiny test configs
 // start from these and only list shapes.
 ModelConfig family_defaults(Family family);
-// "gpt2", "llama", "qwen3", "gemma3", "qwen3_moe", "mixtral" (family_name spelling); nullopt if unknown.
-std::optional<Family> family_from_name(const std::string& name);
 
 // Directories searched for <name>.toml, in order: $XPUSIM_DATA_DIR/models, <binary
 // dir>/../share/xpusim/models, <source dir>/models. Only existing directories are returned.

@@ -1,5 +1,6 @@
 // decode_to_f32 and the per-DType block decoder table (one row per DType, checked at compile time).
 #include "numerics/decode.h"
+#include "core/enum_table.h"
 
 #include <array>
 #include <cmath>
@@ -99,13 +100,8 @@ constexpr std::array<DecoderRow, static_cast<size_t>(DType::COUNT)> kBlockDecode
     {DType::NUMERICS, nullptr},  // needs its numerics::Format: numerics::decode_row (tensor_codec.h)
 }};
 
-constexpr bool decoders_in_enum_order() {
-  for (size_t i = 0; i < kBlockDecoders.size(); ++i) {
-    if (static_cast<size_t>(kBlockDecoders[i].dtype) != i) return false;
-  }
-  return true;
-}
-static_assert(decoders_in_enum_order(), "kBlockDecoders rows must follow the DType enum order");
+static_assert(rows_in_enum_order(kBlockDecoders, [](const auto& row) { return row.dtype; }),
+              "kBlockDecoders rows must follow the DType enum order");
 
 }  // namespace
 

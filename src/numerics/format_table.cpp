@@ -1,6 +1,7 @@
 // kFormatTable: the one list of number formats. Everything else (enum checks, lookup, listing, docs
 // table, test loop) is derived from these rows; see format_table.h for the column meanings.
 #include "numerics/format_table.h"
+#include "core/enum_table.h"
 
 #include <array>
 
@@ -103,13 +104,8 @@ constexpr std::array<FormatRow, static_cast<size_t>(Format::COUNT)> kFormatTable
 }};
 // clang-format on
 
-constexpr bool rows_in_enum_order() {
-  for (size_t i = 0; i < kFormatTable.size(); ++i) {
-    if (static_cast<size_t>(kFormatTable[i].format) != i) return false;
-  }
-  return true;
-}
-static_assert(rows_in_enum_order(), "kFormatTable rows must follow the Format enum order, one row each");
+static_assert(rows_in_enum_order(kFormatTable, [](const auto& row) { return row.format; }),
+              "kFormatTable rows must follow the Format enum order, one row each");
 
 constexpr bool names_unique() {
   for (size_t i = 0; i < kFormatTable.size(); ++i) {
