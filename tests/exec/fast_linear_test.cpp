@@ -252,6 +252,28 @@ TEST(FastLinear, ExactLevelsFusedDotsEqualDecodeThenDot) {
   }
 }
 
+// The AVX2 Q4_0 / Q8_0 fused dots are exact like the exact levels' (codes x d are exact in fp32, summed in
+// dot_f32's order): the LM head's fp32-activation path gives the decoded path's logits.
+TEST(FastLinear, Avx2Q4_0AndQ8_0FusedDotsEqualDecodeThenDot) {
+  const simd::SimdKernels* kernels = simd::simd_kernels_named("avx2");
+  if (kernels == nullptr) GTEST_SKIP() << "no AVX2 on this CPU";
+  for (DType dtype : {DType::Q4_0, DType::Q8_0}) {
+    const simd::FusedDot dot = simd::fused_dot(*kernels, dtype);
+    ASSERT_NE(dot, nullptr) << dtype_info(dtype).name;
+    const model::Weights weights = make_weight(dtype);
+    const model::TensorView& w = weights.get("w");
+    const std::vector<float> x = random_values(kIn, 9);
+    std::vector<float> decoded(static_cast<size_t>(kIn));
+    const size_t row_bytes = static_cast<size_t>(kIn / 32) * dtype_info(dtype).block_bytes;
+    for (int64_t r = 0; r < kOut; ++r) {
+      const auto* row = reinterpret_cast<const uint8_t*>(w.data) + static_cast<size_t>(r) * row_bytes;
+      ASSERT_EQ(dot(row, x.data(), kIn / 32, 0.0f),
+                kernels->dot_f32(x.data(), weight_row(w, r, decoded.data()), kIn))
+          << kernels->name << " " << dtype_info(dtype).name << " row " << r;
+    }
+  }
+}
+
 // Depths that are not a multiple of the 16-wide transpose tiles or of the vector width.
 TEST(FastLinear, OddDepthAgreesWithReference) {
   constexpr int64_t in = 100, out = 67;

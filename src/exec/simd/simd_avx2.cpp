@@ -265,6 +265,52 @@ XPUSIM_AVX2 float dot_q6_k(const uint8_t* row, const float* x, int64_t blocks, f
   return reduce(_mm256_add_ps(acc0, acc1));
 }
 
+// Q4_0 / Q8_0 rows against fp32 activations in dot_f32's order (a 32-element block is one of its steps:
+// acc0..3 take elements 0-7, 8-15, 16-23, 24-31) from values decoded as fast_decode does (code x d, exact in
+// fp32), so the result equals decode + dot_f32 bit for bit. The LM head runs with fp32 activations: without
+// these, the Q8_0 / Q4_0 heads of the GGUFs people download decoded every row into a scratch buffer first.
+template <int kBlockBytes, void (*kDecode)(const uint8_t*, __m256 (&)[4])>
+XPUSIM_AVX2 inline float dot_blocks_in_f32_order(const uint8_t* row, const float* x, int64_t blocks) {
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  for (int64_t b = 0; b < blocks; ++b, row += kBlockBytes, x += 32) {
+    __m256 w[4];
+    kDecode(row, w);
+    for (int part = 0; part < 4; ++part)
+      acc[part] = _mm256_fmadd_ps(_mm256_loadu_ps(x + 8 * part), w[part], acc[part]);
+  }
+  return reduce(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+}
+
+// Q8_0: f16 d, 32 int8; element = q * d.
+XPUSIM_AVX2 inline void q8_0_values(const uint8_t* block, __m256 (&w)[4]) {
+  const __m256 d = _mm256_set1_ps(half_at(block));
+  for (int part = 0; part < 4; ++part) {
+    const __m128i codes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 2 + 8 * part));
+    w[part] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(codes)), d);
+  }
+}
+
+// Q4_0: f16 d, 16 bytes; element j < 16 = (low nibble of byte j - 8) d, element j + 16 = (high nibble - 8) d.
+XPUSIM_AVX2 inline void q4_0_values(const uint8_t* block, __m256 (&w)[4]) {
+  const __m256 d = _mm256_set1_ps(half_at(block));
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
+  const __m128i low = _mm_and_si128(bytes, _mm_set1_epi8(0x0F));
+  const __m128i high = _mm_and_si128(_mm_srli_epi16(bytes, 4), _mm_set1_epi8(0x0F));
+  const __m128i parts[4] = {low, _mm_srli_si128(low, 8), high, _mm_srli_si128(high, 8)};
+  for (int part = 0; part < 4; ++part) {
+    const __m256i codes = _mm256_sub_epi32(_mm256_cvtepu8_epi32(parts[part]), _mm256_set1_epi32(8));
+    w[part] = _mm256_mul_ps(_mm256_cvtepi32_ps(codes), d);
+  }
+}
+
+XPUSIM_AVX2 float dot_q8_0(const uint8_t* row, const float* x, int64_t blocks, float) {
+  return dot_blocks_in_f32_order<34, q8_0_values>(row, x, blocks);
+}
+
+XPUSIM_AVX2 float dot_q4_0(const uint8_t* row, const float* x, int64_t blocks, float) {
+  return dot_blocks_in_f32_order<18, q4_0_values>(row, x, blocks);
+}
+
 XPUSIM_AVX2 float fma_burst(int64_t iterations) {
   __m256 acc[kFmaBurstChains];
   const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
@@ -354,9 +400,9 @@ constexpr SimdKernels kAvx2 = {
     .vector_floats = 8,
     .exact_dots = false,
     .dot_f32 = dot_f32,
-    .dot_q4_0 = nullptr,
+    .dot_q4_0 = dot_q4_0,
     .dot_q4_1 = nullptr,
-    .dot_q8_0 = nullptr,
+    .dot_q8_0 = dot_q8_0,
     .dot_q4_k = dot_k_min<false>,
     .dot_q5_k = dot_k_min<true>,
     .dot_q6_k = dot_q6_k,
