@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "chips/display.h"
@@ -22,7 +23,8 @@ h1{font-size:22px}h3{font-size:15px}h2{font-size:18px;border-bottom:1px solid #c
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 6px;text-align:right;white-space:nowrap}
 td:first-child,th:first-child{text-align:left}.err{color:#D55E00;text-align:left;white-space:normal}
 .best{font-weight:bold;background:#e6f3ea}pre{white-space:pre-wrap;background:#f6f6f6;padding:8px}
-.note{color:#444;font-size:13px}.scroll{overflow-x:auto;border:1px solid #ddd}
+.note{color:#444;font-size:13px}.family-card{flex:1 1 440px;max-width:560px}.family-card h3{margin:4px 0}
+.tradeoff{font-size:13px;max-width:540px}.chip-timeline{margin-bottom:12px}.scroll{overflow-x:auto;border:1px solid #ddd}
 @media print{.card{break-inside:avoid}h2{break-after:avoid}.scroll{overflow:visible}}
 )";
 
@@ -65,26 +67,57 @@ std::string compare_table(const CompareReport& report) {
   return out + "</ul>\n";
 }
 
+std::vector<std::string> report_op_types(const CompareReport& report) {
+  std::vector<std::string> types;
+  for (const auto& r : report.results) {
+    if (!r.estimate) continue;
+    for (const auto* step : {&r.estimate->prefill, &r.estimate->decode})
+      for (const auto& op : step->ops)
+        if (std::find(types.begin(), types.end(), op.op_type) == types.end()) types.push_back(op.op_type);
+  }
+  return types;
+}
+
 std::string compare_sections(const CompareReport& report) {
-  std::string out = section("summary", "Summary", compare_table(report));
+  std::string families;
+  for (const auto& r : report.results) families += family_card(r);
+  std::string out = section(
+      "families", "How each chip works",
+      "<p class=\"note\">One diagram per chip, drawn from its chip file and this run's plan: orange = compute, "
+      "blue = matrix engines or caches, green = on-chip SRAM, vermillion = off-chip DRAM, purple = chip-to-chip "
+      "links, black outline = the level holding the weights.</p><div class=\"grid\">" +
+          families + "</div>");
+  out += section("summary", "Summary", compare_table(report));
+  std::string timelines;
+  for (const auto& r : report.results)
+    if (r.estimate)
+      timelines += fmt::format("<div class=\"card chip-timeline\" data-chip=\"{}\"><h3>{}</h3>{}</div>\n",
+                               svg::escape(r.chip.name), svg::escape(r.chip.name), chip_timeline_svg(*r.estimate));
+  out += section("chip-timeline", "Where the time goes, per chip",
+                 op_legend_html(report_op_types(report)) +
+                     "<p class=\"note\">Each chip's prefill step and its mean decode step (three times), ops in "
+                     "execution order on one track per op type; the last track gives what bounds each op. Hover a "
+                     "slice for the op, its time and bound.</p>" +
+                     timelines);
   std::string arch;
   for (const auto& r : report.results)
     arch += "<div class=\"card\">" + architecture_svg(r.chip, r.estimate ? &r.estimate->plan : nullptr) +
             "</div>\n";
   out +=
-      section("arch", "Architecture",
+      section("arch", "Memory hierarchy",
               "<p class=\"note\">Drawn from each chip file: orange squares are compute units (blue: matrix "
               "engines inside), bars are memory levels (blue cache, green SRAM, vermillion off-chip), purple "
               "strokes are chip-to-chip links.</p><div class=\"grid\">" +
                   arch + "</div>");
   std::string roof;
   for (const auto& r : report.results)
-    if (r.estimate) roof += "<div class=\"card\">" + roofline_svg(*r.estimate) + "</div>\n";
+    if (r.estimate) roof += "<div class=\"card\">" + roofline_svg(*r.estimate, &r.chip) + "</div>\n";
   out +=
       section("roofline", "Roofline",
               "<p class=\"note\">Ops grouped by type (circles: prefill, squares: decode) at their arithmetic "
-              "intensity against the level holding the weights; dashed lines: one bandwidth roof per memory "
-              "level; solid: compute peak.</p><div class=\"grid\">" +
+              "intensity against the level holding the weights; dashed lines: the achievable bandwidth roof of each memory "
+              "level, solid: the achievable compute roof; dotted: the spec peaks; red dotted: overhead floors. "
+              "x: FLOPs per byte, y: FLOP/s, both log.</p><div class=\"grid\">" +
                   roof + "</div>");
   out += section("energy", "Where time and energy go",
                  "<div class=\"grid\"><div class=\"card\">" + time_energy_svg(report) +

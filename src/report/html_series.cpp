@@ -30,7 +30,7 @@ std::string timeline_svg(const TimelineSection& timeline) {
       body += fmt::format(
           "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.1f}\" fill=\"{}\"><title>{} "
           "{}-{}</title></rect>",
-          x0, y, std::max(x1 - x0, 0.3), kRow - 4, svg::color(static_cast<int>(t)), svg::escape(slice.label),
+          x0, y, std::max(x1 - x0, 0.3), kRow - 4, svg::op_color(track.unit), svg::escape(slice.label),
           slice.start_cycle, slice.end_cycle);
     }
     y += kRow;
