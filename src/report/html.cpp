@@ -81,24 +81,27 @@ std::vector<std::string> report_op_types(const CompareReport& report) {
 std::string compare_sections(const CompareReport& report) {
   std::string families;
   for (const auto& r : report.results) families += family_card(r);
-  std::string out = section(
-      "families", "How each chip works",
-      "<p class=\"note\">One diagram per chip, drawn from its chip file and this run's plan: orange = compute, "
-      "blue = matrix engines or caches, green = on-chip SRAM, vermillion = off-chip DRAM, purple = chip-to-chip "
-      "links, black outline = the level holding the weights.</p><div class=\"grid\">" +
-          families + "</div>");
+  std::string out = section("families", "How each chip works",
+                            "<p class=\"note\">One diagram per chip, drawn from its chip file and this run's "
+                            "plan: orange = compute, "
+                            "blue = matrix engines or caches, green = on-chip SRAM, vermillion = off-chip "
+                            "DRAM, purple = chip-to-chip "
+                            "links, black outline = the level holding the weights.</p><div class=\"grid\">" +
+                                families + "</div>");
   out += section("summary", "Summary", compare_table(report));
   std::string timelines;
   for (const auto& r : report.results)
     if (r.estimate)
-      timelines += fmt::format("<div class=\"card chip-timeline\" data-chip=\"{}\"><h3>{}</h3>{}</div>\n",
-                               svg::escape(r.chip.name), svg::escape(r.chip.name), chip_timeline_svg(*r.estimate));
-  out += section("chip-timeline", "Where the time goes, per chip",
-                 op_legend_html(report_op_types(report)) +
-                     "<p class=\"note\">Each chip's prefill step and its mean decode step (three times), ops in "
-                     "execution order on one track per op type; the last track gives what bounds each op. Hover a "
-                     "slice for the op, its time and bound.</p>" +
-                     timelines);
+      timelines +=
+          fmt::format("<div class=\"card chip-timeline\" data-chip=\"{}\"><h3>{}</h3>{}</div>\n",
+                      svg::escape(r.chip.name), svg::escape(r.chip.name), chip_timeline_svg(*r.estimate));
+  out += section(
+      "chip-timeline", "Where the time goes, per chip",
+      op_legend_html(report_op_types(report)) +
+          "<p class=\"note\">Each chip's prefill step and its mean decode step (three times), ops in "
+          "execution order on one track per op type; the last track gives what bounds each op. Hover a "
+          "slice for the op, its time and bound.</p>" +
+          timelines);
   std::string arch;
   for (const auto& r : report.results)
     arch += "<div class=\"card\">" + architecture_svg(r.chip, r.estimate ? &r.estimate->plan : nullptr) +
@@ -112,13 +115,14 @@ std::string compare_sections(const CompareReport& report) {
   std::string roof;
   for (const auto& r : report.results)
     if (r.estimate) roof += "<div class=\"card\">" + roofline_svg(*r.estimate, &r.chip) + "</div>\n";
-  out +=
-      section("roofline", "Roofline",
-              "<p class=\"note\">Ops grouped by type (circles: prefill, squares: decode) at their arithmetic "
-              "intensity against the level holding the weights; dashed lines: the achievable bandwidth roof of each memory "
-              "level, solid: the achievable compute roof; dotted: the spec peaks; red dotted: overhead floors. "
-              "x: FLOPs per byte, y: FLOP/s, both log.</p><div class=\"grid\">" +
-                  roof + "</div>");
+  out += section(
+      "roofline", "Roofline",
+      "<p class=\"note\">Ops grouped by type (circles: prefill, squares: decode) at their arithmetic "
+      "intensity against the level holding the weights; dashed lines: the achievable bandwidth roof of each "
+      "memory "
+      "level, solid: the achievable compute roof; dotted: the spec peaks; red dotted: overhead floors. "
+      "x: FLOPs per byte, y: FLOP/s, both log.</p><div class=\"grid\">" +
+          roof + "</div>");
   out += section("energy", "Where time and energy go",
                  "<div class=\"grid\"><div class=\"card\">" + time_energy_svg(report) +
                      "</div><div class=\"card\">" + throughput_svg(report) + "</div></div>");
@@ -156,6 +160,11 @@ std::string parameters_section(const HtmlReport& report) {
 
 std::string render_html(const HtmlReport& report) {
   std::string body = fmt::format("<h1>{}</h1>\n", svg::escape(report.title));
+  if (!report.summary_lines.empty()) {
+    std::string lines;
+    for (const std::string& line : report.summary_lines) lines += svg::escape(line) + "\n";
+    body += section("run", "Run summary (as printed in the terminal)", "<pre>" + lines + "</pre>");
+  }
   if (report.compare) body += compare_sections(*report.compare);
   if (report.timeline) {
     body += section(
@@ -168,9 +177,9 @@ std::string render_html(const HtmlReport& report) {
   if (report.serving) {
     const ServingSection& s = *report.serving;
     body += section("serving", "Serving",
-                    fmt::format("<p class=\"note\">{} on {}: {}</p><div class=\"grid\">",
-                                svg::escape(s.model), svg::escape(s.chip), svg::escape(s.workload)) +
-                        serving_svg(s) + "</div>");
+                    fmt::format("<p class=\"note\">{} on {}: {}</p>", svg::escape(s.model),
+                                svg::escape(s.chip), svg::escape(s.workload)) +
+                        serving_summary_html(s) + "<div class=\"grid\">" + serving_svg(s) + "</div>");
   }
   body += section("params", "Run parameters", parameters_section(report));
   return fmt::format(

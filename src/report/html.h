@@ -27,6 +27,9 @@ struct HtmlReport {
   std::optional<CompareReport> compare;
   std::optional<ServingSection> serving;
   std::optional<TimelineSection> timeline;
+  // A command's terminal summary, shown first as printed (run --chip <family preset>: energy, DRAM bytes,
+  // utilization).
+  std::vector<std::string> summary_lines;
   // Extra run parameters shown in the parameters section (command line, seed, ...).
   std::vector<std::pair<std::string, std::string>> parameters;
 };
@@ -50,5 +53,7 @@ std::string time_energy_svg(const CompareReport& report);
 std::string throughput_svg(const CompareReport& report);
 std::string timeline_svg(const TimelineSection& timeline);
 std::string serving_svg(const ServingSection& serving);
+// The runs' summary figures as one table (a column per run); empty when no run has any.
+std::string serving_summary_html(const ServingSection& serving);
 
 }  // namespace xpusim::report

@@ -40,8 +40,8 @@ const char* component_color(const std::string& component) {
 
 // One 100% bar; `ops`: the parts are op types (page-wide op colours, data-op) rather than energy components.
 // `unit` formats a part's absolute value for its tooltip.
-std::string stacked_bar(double x, double y, const std::vector<std::pair<std::string, double>>& parts, bool ops,
-                        std::string (*unit)(double)) {
+std::string stacked_bar(double x, double y, const std::vector<std::pair<std::string, double>>& parts,
+                        bool ops, std::string (*unit)(double)) {
   double total = 0;
   for (const auto& part : parts) total += part.second;
   std::string out;
@@ -52,8 +52,9 @@ std::string stacked_bar(double x, double y, const std::vector<std::pair<std::str
     out += fmt::format(
         "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"16\" fill=\"{}\" {}=\"{}\"><title>{}: {} "
         "({})</title></rect>",
-        x + offset, y, w, ops ? svg::op_color(name) : component_color(name), ops ? "data-op" : "data-component",
-        svg::escape(name), svg::escape(name), unit(value), percent(value / total));
+        x + offset, y, w, ops ? svg::op_color(name) : component_color(name),
+        ops ? "data-op" : "data-component", svg::escape(name), svg::escape(name), unit(value),
+        percent(value / total));
     offset += w;
   }
   return out;
@@ -81,7 +82,8 @@ std::string time_energy_svg(const CompareReport& report) {
   const std::vector<std::string> types = all_op_types(report);
   const std::vector<std::string> components = {"compute", "on-chip memory", "off-chip memory", "links",
                                                "static"};
-  std::string body = svg::text(kLabelW, 16, "time by op type (prefill + all decode steps; total in seconds)", "font-weight=\"bold\"");
+  std::string body = svg::text(kLabelW, 16, "time by op type (prefill + all decode steps; total in seconds)",
+                               "font-weight=\"bold\"");
   double y = 28;
   for (const auto& r : report.results) {
     body += svg::text(kLabelW - 8, y + 12, r.chip.name, "text-anchor=\"end\"");

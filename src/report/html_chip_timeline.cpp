@@ -58,13 +58,14 @@ std::string chip_timeline_svg(const chips::RunEstimate& estimate, int decode_ste
     for (const auto& op : step->ops)
       if (std::find(types.begin(), types.end(), op.op_type) == types.end()) types.push_back(op.op_type);
   const int64_t summed_decode_steps = estimate.shape.gen_len - 1;
-  std::vector<Panel> panels = {{fmt::format("prefill of {} x {} tokens", estimate.shape.batch,
-                                            estimate.shape.prompt_len),
-                                &estimate.prefill, 1.0, 1}};
+  std::vector<Panel> panels = {
+      {fmt::format("prefill of {} x {} tokens", estimate.shape.batch, estimate.shape.prompt_len),
+       &estimate.prefill, 1.0, 1}};
   if (summed_decode_steps > 0 && !estimate.decode.ops.empty())
-    panels.push_back({fmt::format("{} mean decode steps", std::min<int64_t>(decode_steps, summed_decode_steps)),
-                      &estimate.decode, static_cast<double>(summed_decode_steps),
-                      static_cast<int>(std::min<int64_t>(decode_steps, summed_decode_steps))});
+    panels.push_back(
+        {fmt::format("{} mean decode steps", std::min<int64_t>(decode_steps, summed_decode_steps)),
+         &estimate.decode, static_cast<double>(summed_decode_steps),
+         static_cast<int>(std::min<int64_t>(decode_steps, summed_decode_steps))});
 
   const double tracks_h = kRow * static_cast<double>(types.size() + 1);
   const double panel_w = (kWidth - kLabelW - kGap * static_cast<double>(panels.size())) / panels.size();
@@ -72,7 +73,8 @@ std::string chip_timeline_svg(const chips::RunEstimate& estimate, int decode_ste
   const double top = 20;
   for (size_t t = 0; t < types.size(); ++t)
     body += svg::text(kLabelW - 6, top + kRow * t + 13, types[t], "text-anchor=\"end\" font-size=\"11\"");
-  body += svg::text(kLabelW - 6, top + kRow * types.size() + 13, "bound", "text-anchor=\"end\" font-size=\"11\" font-style=\"italic\"");
+  body += svg::text(kLabelW - 6, top + kRow * types.size() + 13, "bound",
+                    "text-anchor=\"end\" font-size=\"11\" font-style=\"italic\"");
   for (size_t p = 0; p < panels.size(); ++p) {
     const Panel& panel = panels[p];
     const double x0 = kLabelW + p * (panel_w + kGap);
@@ -94,9 +96,11 @@ std::string chip_timeline_svg(const chips::RunEstimate& estimate, int decode_ste
           slice.ops > 1 ? fmt::format(" and {} more", slice.ops - 1) : "", svg::escape(slice.op_type),
           format_seconds(slice.seconds), chips::bound_name(slice.bound));
       body += fmt::format(
-          "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.1f}\" fill=\"{}\" {}=\"{}\">{}</rect>",
+          "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.1f}\" fill=\"{}\" "
+          "{}=\"{}\">{}</rect>",
           slice.x0, top + kRow * track + 1, std::max(slice.x1 - slice.x0, 0.4), kRow - 3,
-          bound_track ? bound_color(slice.bound) : svg::op_color(slice.op_type), bound_track ? "data-bound" : "data-op",
+          bound_track ? bound_color(slice.bound) : svg::op_color(slice.op_type),
+          bound_track ? "data-bound" : "data-op",
           bound_track ? chips::bound_name(slice.bound) : svg::escape(slice.op_type), tip);
       slice = PendingSlice{};
     };
@@ -124,7 +128,8 @@ std::string chip_timeline_svg(const chips::RunEstimate& estimate, int decode_ste
       for (const chips::OpCost& op : panel.step->ops) {
         const double seconds = op.seconds / panel.scale;
         if (seconds <= 0) continue;
-        const size_t track = static_cast<size_t>(std::find(types.begin(), types.end(), op.op_type) - types.begin());
+        const size_t track =
+            static_cast<size_t>(std::find(types.begin(), types.end(), op.op_type) - types.begin());
         add(track, px(t), px(t + seconds), op, seconds);
         add(types.size(), px(t), px(t + seconds), op, seconds);
         t += seconds;
@@ -134,8 +139,9 @@ std::string chip_timeline_svg(const chips::RunEstimate& estimate, int decode_ste
     const double axis_y = top + tracks_h + 14;
     body += svg::text(x0, axis_y, "0", "font-size=\"10\"");
     body += svg::text(x0 + panel_w, axis_y,
-                      panel.repeats > 1 ? fmt::format("{} ({} per step)", format_seconds(total_s), format_seconds(step_s))
-                                        : format_seconds(total_s),
+                      panel.repeats > 1
+                          ? fmt::format("{} ({} per step)", format_seconds(total_s), format_seconds(step_s))
+                          : format_seconds(total_s),
                       "text-anchor=\"end\" font-size=\"10\"");
   }
   // Bound legend.
@@ -148,7 +154,8 @@ std::string chip_timeline_svg(const chips::RunEstimate& estimate, int decode_ste
     body += svg::text(lx + 14, ly, chips::bound_name(bound), "font-size=\"11\"");
     lx += 100;
   }
-  body += svg::text(lx, ly, "time axis: seconds, each panel to its own scale", "font-size=\"11\" fill=\"#444\"");
+  body +=
+      svg::text(lx, ly, "time axis: seconds, each panel to its own scale", "font-size=\"11\" fill=\"#444\"");
   return svg::document(kWidth, ly + 8, "timeline of " + estimate.plan.chip, body, true);
 }
 
@@ -157,7 +164,8 @@ std::string op_legend_html(const std::vector<std::string>& types) {
   for (const std::string& type : types)
     out += fmt::format(
         "<span style=\"white-space:nowrap;margin-right:10px\"><span style=\"display:inline-block;width:11px;"
-        "height:11px;background:{};vertical-align:middle;margin-right:3px;border:1px solid #888\"></span>{}</span>",
+        "height:11px;background:{};vertical-align:middle;margin-right:3px;border:1px solid "
+        "#888\"></span>{}</span>",
         svg::op_color(type), svg::escape(type));
   return out + "</p>";
 }

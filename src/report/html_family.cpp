@@ -43,7 +43,8 @@ constexpr const char* kAnimationCss =
     ".flow{stroke-dasharray:6 6;animation:xp-flow 1s linear infinite}"
     "@keyframes xp-flow{to{stroke-dashoffset:-12}}"
     "@media print{.pulse,.flow{animation:none}.pulse{opacity:0}.pulse.rest{opacity:.85}}"
-    "@media (prefers-reduced-motion:reduce){.pulse,.flow{animation:none}.pulse{opacity:0}.pulse.rest{opacity:.85}}"
+    "@media "
+    "(prefers-reduced-motion:reduce){.pulse,.flow{animation:none}.pulse{opacity:0}.pulse.rest{opacity:.85}}"
     "</style>";
 
 std::string label(double x, double y, const std::string& content, const std::string& attrs = "") {
@@ -87,10 +88,10 @@ int model_layers(const chips::RunEstimate& estimate) {
 std::string cpu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* plan) {
   std::string body;
   const int cores = std::max(chip.compute.units, 1);
-  const int drawn = std::min(cores, 10);
+  const int drawn = std::min(cores, 8);
   const int per_box = (cores + drawn - 1) / drawn;
-  const int cols = std::min(drawn, 5);
-  const double cw = 52, ch = 58, x0 = 10, y0 = 28;
+  const int cols = std::min(drawn, 4);
+  const double cw = 62, ch = 58, x0 = 10, y0 = 28;
   std::vector<const chips::MemoryLevel*> private_levels, shared_levels;
   for (const auto& level : chip.memory) {
     if (level.kind == chips::MemoryKind::DRAM) continue;
@@ -101,11 +102,11 @@ std::string cpu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
   for (int i = 0; i < (cores + per_box - 1) / per_box; ++i) {
     const double x = x0 + (i % cols) * (cw + 6), y = y0 + (i / cols) * (ch + 6);
     body += box(x, y, cw, ch, kComputeFill, "class=\"cpu-core\"");
-    body += box(x + 3, y + 4, matrix ? 27 : 46, 14, "#fff", "fill-opacity=\"0.85\"");
-    body += label(x + 4, y + 15, "SIMD", "font-size=\"9\"");
+    body += box(x + 3, y + 4, matrix ? 33 : 56, 14, "#fff", "fill-opacity=\"0.85\"");
+    body += label(x + 5, y + 15, "SIMD", "font-size=\"9\"");
     if (matrix) {
-      body += box(x + 32, y + 4, 17, 14, kMatrixFill);
-      body += label(x + 33, y + 15, "MX", "font-size=\"9\" fill=\"#fff\"");
+      body += box(x + 38, y + 4, 21, 14, kMatrixFill);
+      body += label(x + 41, y + 15, "MX", "font-size=\"9\" fill=\"#fff\"");
     }
     for (size_t p = 0; p < private_levels.size() && p < 3; ++p)
       body += box(x + 4, y + 22 + 11.0 * p, cw - 8, 9, kCacheFill,
@@ -116,9 +117,10 @@ std::string cpu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
   const double span = std::max(cols * (cw + 6) - 6, 300.0);  // wide enough for the shared levels' labels
   // Facts to the right of the cores.
   const double fx = x0 + cols * (cw + 6) + 6;
-  std::vector<std::string> facts = {fmt::format("{} cores{}", cores,
-                                                per_box > 1 ? fmt::format(" (1 box = {})", per_box) : "")};
-  if (chip.compute.simd_width_bits) facts.push_back(fmt::format("SIMD {} bit", *chip.compute.simd_width_bits));
+  std::vector<std::string> facts = {
+      fmt::format("{} cores{}", cores, per_box > 1 ? fmt::format(" (1 box = {})", per_box) : "")};
+  if (chip.compute.simd_width_bits)
+    facts.push_back(fmt::format("SIMD {} bit", *chip.compute.simd_width_bits));
   if (matrix) facts.push_back(fmt::format("MX: {} matrix unit/core", *chip.compute.matrix_engines_per_unit));
   for (const auto* level : private_levels)
     facts.push_back(fmt::format("{} {} per core", level->name, chips::format_bytes(level->capacity_bytes)));
@@ -134,7 +136,8 @@ std::string cpu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
     y += 24;
   }
   if (const auto* dram = outermost(chip); dram && dram->kind == chips::MemoryKind::DRAM) {
-    const int channels = std::clamp(count_in(dram->technology, " x") > 0 ? count_in(dram->technology, " x") : 2, 1, 16);
+    const int channels =
+        std::clamp(count_in(dram->technology, " x") > 0 ? count_in(dram->technology, " x") : 2, 1, 16);
     for (int c = 0; c < channels; ++c) {
       const double cx = x0 + 10 + c * (span - 20) / std::max(channels - 1, 1);
       body += svg::line(cx, y, cx, y + 20, "#555", "stroke-width=\"3\" class=\"mem-channel\"");
@@ -142,12 +145,12 @@ std::string cpu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
     y += 20;
     const bool weights = holds_weights(plan, dram->name);
     body += box(x0, y, span, 20, kDramFill, weights ? "stroke=\"#000\" stroke-width=\"2\"" : "");
-    body += label(x0 + 6, y + 14,
-                  fmt::format("{} {}, {} channels", dram->name, chips::format_bytes(dram->capacity_bytes),
-                              channels),
-                  "fill=\"#fff\"");
-    body += label(x0, y + 34, fmt::format("{} ({})", chips::format_bandwidth(dram->bandwidth_gbps),
-                                          dram->technology));
+    body += label(
+        x0 + 6, y + 14,
+        fmt::format("{} {}, {} channels", dram->name, chips::format_bytes(dram->capacity_bytes), channels),
+        "fill=\"#fff\"");
+    body += label(x0, y + 34,
+                  fmt::format("{} ({})", chips::format_bandwidth(dram->bandwidth_gbps), dram->technology));
     y += 40;
   }
   if (plan) body += label(x0, y + 4, weights_note(*plan) + " (black outline)", "font-weight=\"bold\"");
@@ -202,7 +205,8 @@ std::string gpu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
       const double sx = x0 + s * (sw + 6);
       body += box(sx, y, sw, 26, kDramFill, "class=\"hbm-stack\"");
       for (int layer = 1; layer < 4; ++layer)
-        body += svg::line(sx + 2, y + 6.5 * layer, sx + sw - 2, y + 6.5 * layer, "#fff", "stroke-width=\"0.8\"");
+        body +=
+            svg::line(sx + 2, y + 6.5 * layer, sx + sw - 2, y + 6.5 * layer, "#fff", "stroke-width=\"0.8\"");
     }
     // The decode step's flow: weights stream out of every HBM stack, through L2, into the SMs (animated).
     const double into = l2_bottom > 0 ? l2_bottom : grid_bottom;
@@ -213,8 +217,10 @@ std::string gpu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
       for (int s = 0; s < stacks; ++s)
         body += svg::line(x0 + s * (sw + 6) + sw / 2, l2_top, x0 + s * (sw + 6) + sw / 2, grid_bottom, "#000",
                           "stroke-width=\"2\" class=\"flow\"");
-    body += label(fx + 2, y + 4, fmt::format("{}: {}", dram->name, chips::format_bytes(dram->capacity_bytes)));
-    body += label(fx + 2, y + 18, fmt::format("{} stacks, {}", stacks, chips::format_bandwidth(dram->bandwidth_gbps)));
+    body +=
+        label(fx + 2, y + 4, fmt::format("{}: {}", dram->name, chips::format_bytes(dram->capacity_bytes)));
+    body += label(fx + 2, y + 18,
+                  fmt::format("{} stacks, {}", stacks, chips::format_bandwidth(dram->bandwidth_gbps)));
     y += 40;
   }
   if (chip.interconnect && chip.interconnect->links > 0) {
@@ -229,12 +235,14 @@ std::string gpu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
   if (plan && estimate) {
     const double bw = level_bandwidth(*plan, plan->weight_level);
     body += label(x0, y + 6,
-                  fmt::format("decode step: {} of weights flow {} -> L2 -> SMs in {}", 
+                  fmt::format("decode step: {} of weights flow {} -> L2 -> SMs in {}",
                               chips::format_bytes(plan->weight_bytes), plan->weight_level,
                               format_seconds(estimate->tpot_s)),
                   "font-weight=\"bold\"");
     if (bw > 0)
-      body += label(x0, y + 20, fmt::format("(black dashes: the flow; {} achievable from there)", chips::format_bandwidth(bw / 1e9)));
+      body += label(x0, y + 20,
+                    fmt::format("(black dashes: the flow; {} achievable from there)",
+                                chips::format_bandwidth(bw / 1e9)));
     y += 26;
   }
   return svg::document(kWidth, y + 4, "GPU diagram of " + chip.name, body, true);
@@ -250,8 +258,9 @@ std::string tpu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
   for (int c = 0; c < kShown; ++c)
     body += svg::line(x0 + c * cell + cell / 2, 44, x0 + c * cell + cell / 2, y0 - 2, "#000",
                       "stroke-width=\"1.2\" marker-end=\"url(#xp-arrow)\"");
-  body += "<defs><marker id=\"xp-arrow\" viewBox=\"0 0 6 6\" refX=\"5\" refY=\"3\" markerWidth=\"5\" "
-          "markerHeight=\"5\" orient=\"auto\"><path d=\"M0,0 L6,3 L0,6 z\" fill=\"#000\"/></marker></defs>";
+  body +=
+      "<defs><marker id=\"xp-arrow\" viewBox=\"0 0 6 6\" refX=\"5\" refY=\"3\" markerWidth=\"5\" "
+      "markerHeight=\"5\" orient=\"auto\"><path d=\"M0,0 L6,3 L0,6 z\" fill=\"#000\"/></marker></defs>";
   for (int r = 0; r < kShown; ++r) {
     body += svg::line(x0 - 26, y0 + r * cell + cell / 2, x0 - 2, y0 + r * cell + cell / 2, "#000",
                       "stroke-width=\"1.2\" marker-end=\"url(#xp-arrow)\"");
@@ -270,8 +279,8 @@ std::string tpu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
   const double bottom = y0 + kShown * cell;
   body += label(x0, bottom + 14, "partial sums flow down, out at the bottom (never back to memory)");
   body += label(x0, bottom + 28,
-                fmt::format("{}x{} MXU, {}x{} shown (1 cell = {}x{} PEs)", rows, cols, kShown, kShown, rows / kShown,
-                            cols / kShown));
+                fmt::format("{}x{} MXU, {}x{} shown (1 cell = {}x{} PEs)", rows, cols, kShown, kShown,
+                            rows / kShown, cols / kShown));
   body += label(x0, bottom + 42, "blue: the diagonal wavefront of partial sums");
   // Right column: MXU count, VMEM, HBM, ICI.
   const double rx = x0 + kShown * cell + 16;
@@ -279,13 +288,15 @@ std::string tpu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
   const int mxus = chip.compute.matrix_engines_per_unit.value_or(1) * std::max(chip.compute.units, 1);
   body += label(rx, y + 4, fmt::format("x {} MXUs per chip", mxus), "font-weight=\"bold\"");
   y += 14;
-  if (chip.compute.vector_lanes) body += label(rx, y + 4, fmt::format("VPU {} lanes", *chip.compute.vector_lanes)), y += 14;
+  if (chip.compute.vector_lanes)
+    body += label(rx, y + 4, fmt::format("VPU {} lanes", *chip.compute.vector_lanes)), y += 14;
   y += 6;
   for (const auto& level : chip.memory) {
     const char* fill = level.kind == chips::MemoryKind::DRAM ? kDramFill : kSramFill;
     const bool weights = holds_weights(plan, level.name);
     body += box(rx, y, 130, 30, fill, weights ? "stroke=\"#000\" stroke-width=\"2\"" : "");
-    body += label(rx + 4, y + 13, fmt::format("{} {}", level.name, chips::format_bytes(level.total_capacity_bytes())),
+    body += label(rx + 4, y + 13,
+                  fmt::format("{} {}", level.name, chips::format_bytes(level.total_capacity_bytes())),
                   "fill=\"#fff\" font-weight=\"bold\"");
     body += label(rx + 4, y + 26, chips::format_bandwidth(level.bandwidth_gbps), "fill=\"#fff\"");
     y += 38;
@@ -318,8 +329,10 @@ std::string npu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
     const double x = nx + (i % cols) * cell, y = y0 + 40 + (i / cols) * cell;
     body += box(x, y, cell - 4, cell - 4, kComputeFill, "class=\"npu-mac\"");
     for (int g = 1; g < 3; ++g) {
-      body += svg::line(x + g * (cell - 4) / 3, y + 2, x + g * (cell - 4) / 3, y + cell - 6, "#fff", "stroke-width=\"0.8\"");
-      body += svg::line(x + 2, y + g * (cell - 4) / 3, x + cell - 6, y + g * (cell - 4) / 3, "#fff", "stroke-width=\"0.8\"");
+      body += svg::line(x + g * (cell - 4) / 3, y + 2, x + g * (cell - 4) / 3, y + cell - 6, "#fff",
+                        "stroke-width=\"0.8\"");
+      body += svg::line(x + 2, y + g * (cell - 4) / 3, x + cell - 6, y + g * (cell - 4) / 3, "#fff",
+                        "stroke-width=\"0.8\"");
     }
   }
   const int mac_rows = (drawn + cols - 1) / cols;
@@ -340,8 +353,9 @@ std::string npu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
   double y = bus_y + 8;
   if (const auto* dram = outermost(chip); dram && dram->kind == chips::MemoryKind::DRAM) {
     const bool weights = holds_weights(plan, dram->name);
-    body += box(x0 + 30, y, 410, 22, kDramFill,
-                std::string("class=\"npu-shared-dram\" ") + (weights ? "stroke=\"#000\" stroke-width=\"2\"" : ""));
+    body += box(
+        x0 + 30, y, 410, 22, kDramFill,
+        std::string("class=\"npu-shared-dram\" ") + (weights ? "stroke=\"#000\" stroke-width=\"2\"" : ""));
     body += label(x0 + 36, y + 15,
                   fmt::format("shared {} {} at {}", dram->name, chips::format_bytes(dram->capacity_bytes),
                               chips::format_bandwidth(dram->bandwidth_gbps)),
@@ -350,10 +364,13 @@ std::string npu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
     y += 42;
   }
   std::string power = "power budget: ";
-  if (chip.power.tdp_w) power += fmt::format("{:g} W TDP", *chip.power.tdp_w);
-  else power += "no TDP in the chip file";
+  if (chip.power.tdp_w)
+    power += fmt::format("{:g} W TDP", *chip.power.tdp_w);
+  else
+    power += "no TDP in the chip file";
   if (estimate && estimate->tokens_per_s > 0)
-    power += fmt::format("; this run averages {:.2g} W", estimate->energy_per_token_j * estimate->tokens_per_s);
+    power +=
+        fmt::format("; this run averages {:.2g} W", estimate->energy_per_token_j * estimate->tokens_per_s);
   body += label(x0, y + 8, power, "font-weight=\"bold\" class=\"npu-power\"");
   return svg::document(kWidth, y + 16, "NPU diagram of " + chip.name, body, true);
 }
@@ -366,7 +383,7 @@ std::string lpu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
   const int layers = estimate ? model_layers(*estimate) : 0;
   constexpr int kMaxBoxes = 10, kCols = 5;
   const int boxes = std::min(chips_used, kMaxBoxes);
-  const double x0 = 10, y0 = 40, bw = 80, bh = 54, gap = 12;
+  const double x0 = 10, y0 = 40, bw = 84, bh = 54, gap = 8;
   body += fmt::format("<g class=\"lpu-chain\" data-chips=\"{}\">", chips_used);
   body += label(x0, 28,
                 fmt::format("{} chips in the system for this model{}", chips_used,
@@ -377,18 +394,21 @@ std::string lpu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
     const int first = b * chips_used / boxes, last = (b + 1) * chips_used / boxes - 1;
     const int row = b / kCols, col = row % 2 == 0 ? b % kCols : kCols - 1 - b % kCols;  // snake
     const double x = x0 + col * (bw + gap), y = y0 + row * (bh + 26);
-    body += box(x, y, bw, bh, kSramFill, fmt::format("class=\"lpu-chip\" data-first=\"{}\" data-last=\"{}\"", first, last));
+    body += box(x, y, bw, bh, kSramFill,
+                fmt::format("class=\"lpu-chip\" data-first=\"{}\" data-last=\"{}\"", first, last));
     body += fmt::format(
         "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" rx=\"3\" fill=\"{}\" "
         "class=\"pulse{}\" style=\"animation-delay:{:.2f}s\"/>",
         x, y, bw, bh, kComputeFill, b == 0 ? " rest" : "", 2.4 * b / boxes);
-    body += label(x + 4, y + 14, first == last ? fmt::format("chip {}", first + 1)
-                                               : fmt::format("chips {}-{}", first + 1, last + 1),
-                  "fill=\"#fff\" font-weight=\"bold\"");
+    body += label(
+        x + 4, y + 14,
+        first == last ? fmt::format("chip {}", first + 1) : fmt::format("chips {}-{}", first + 1, last + 1),
+        "fill=\"#fff\" font-size=\"10\"");
     if (layers > 0) {
       const int l0 = first * layers / chips_used, l1 = std::max(l0, (last + 1) * layers / chips_used - 1);
-      body += label(x + 4, y + 30, l0 == l1 ? fmt::format("layer {}", l0) : fmt::format("layers {}-{}", l0, l1),
-                    "fill=\"#fff\" font-size=\"10\"");
+      body +=
+          label(x + 4, y + 30, l0 == l1 ? fmt::format("layer {}", l0) : fmt::format("layers {}-{}", l0, l1),
+                "fill=\"#fff\" font-size=\"10\"");
     }
     body += label(x + 4, y + 46, "SRAM only", "fill=\"#fff\" font-size=\"10\"");
     if (b + 1 < boxes) {
@@ -407,21 +427,25 @@ std::string lpu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
   body += label(x0, y, "orange pulse: one token's step moving down the pipeline; purple: chip-to-chip links");
   y += 16;
   if (const auto* level = outermost(chip)) {
-    body += label(x0, y, fmt::format("each chip: {} {} at {}", level->name, chips::format_bytes(level->capacity_bytes),
-                                     chips::format_bandwidth(level->bandwidth_gbps)));
+    body +=
+        label(x0, y,
+              fmt::format("each chip: {} {} at {}", level->name, chips::format_bytes(level->capacity_bytes),
+                          chips::format_bandwidth(level->bandwidth_gbps)));
     y += 14;
   }
   if (plan) {
-    body += label(x0, y, fmt::format("{} {} weights over {} chips = {} per chip", chips::format_bytes(plan->weight_bytes),
-                                     plan->weight_format, chips_used,
-                                     chips::format_bytes(plan->weight_bytes / chips_used)));
+    body += label(
+        x0, y,
+        fmt::format("{} {} weights over {} chips = {} per chip", chips::format_bytes(plan->weight_bytes),
+                    plan->weight_format, chips_used, chips::format_bytes(plan->weight_bytes / chips_used)));
     y += 14;
   }
   if (chip.interconnect && chip.interconnect->links > 0) {
     const auto& link = *chip.interconnect;
-    body += label(x0, y, fmt::format("links: {} x {} per chip, {} each way, {:g} us, {}", link.links, link.name,
-                                     chips::format_bandwidth(link.link_bandwidth_gbps), link.latency_us,
-                                     chips::name_of(chips::topology_names(), link.topology)));
+    body += label(x0, y,
+                  fmt::format("links: {} x {} per chip, {} each way, {:g} us, {}", link.links, link.name,
+                              chips::format_bandwidth(link.link_bandwidth_gbps), link.latency_us,
+                              chips::name_of(chips::topology_names(), link.topology)));
     y += 14;
   }
   return svg::document(kWidth, y + 6, "LPU diagram of " + chip.name, body, true);
@@ -430,7 +454,8 @@ std::string lpu_diagram(const chips::ChipSpec& chip, const chips::SystemPlan* pl
 // ---------------------------------------------------------------------------------------------- UE
 std::string ue_diagram(const chips::ChipSpec& chip) {
   std::string body;
-  const toml::table* root = chip.engine["engine"].as_table() ? chip.engine["engine"].as_table() : &chip.engine;
+  const toml::table* root =
+      chip.engine["engine"].as_table() ? chip.engine["engine"].as_table() : &chip.engine;
   auto value = [&](const char* table, const char* key, double fallback) {
     const auto* t = (*root)[table].as_table();
     if (!t) return fallback;
@@ -447,13 +472,13 @@ std::string ue_diagram(const chips::ChipSpec& chip) {
   const int window = static_cast<int>(value("icache", "window_instructions", 0));
   const double x0 = 10, y0 = 30;
   // Instruction stream: DRAM -> icache -> decode/issue, drawn as a column on the left.
-  body += box(x0, y0, 112, 40, "#bbb", "class=\"ue-istream\"");
+  body += box(x0, y0, 124, 40, "#bbb", "class=\"ue-istream\"");
   body += label(x0 + 6, y0 + 16, "instruction stream", "font-weight=\"bold\"");
   body += label(x0 + 6, y0 + 32, window > 0 ? fmt::format("icache {} instr", window) : "fetch + decode");
-  body += svg::line(x0 + 112, y0 + 20, x0 + 126, y0 + 20, "#000", "stroke-width=\"2\"");
+  body += svg::line(x0 + 124, y0 + 20, x0 + 134, y0 + 20, "#000", "stroke-width=\"2\"");
   // The datapath: lanes as thin bars.
   const int shown = std::min(std::max(lanes, systolic_rows), 64);
-  const double dx = x0 + 130, lane_w = 3.5;
+  const double dx = x0 + 140, lane_w = 3.4;
   body += box(dx - 4, y0 - 6, shown * lane_w + 8, 58, "#fff", "stroke=\"#E69F00\" stroke-width=\"2\"");
   for (int l = 0; l < shown; ++l)
     body += svg::rect(dx + l * lane_w, y0, lane_w - 1, 30, kComputeFill, "class=\"ue-lane\"");
@@ -463,7 +488,7 @@ std::string ue_diagram(const chips::ChipSpec& chip) {
                                   : fmt::format("{}-lane dot/vector datapath", lanes));
   // LALU to the right of the datapath.
   const double lx = dx + shown * lane_w + 14;
-  body += box(lx, y0, 90, 40, kMatrixFill, "class=\"ue-lalu\"");
+  body += box(lx, y0, 84, 40, kMatrixFill, "class=\"ue-lalu\"");
   body += label(lx + 6, y0 + 16, "LALU", "fill=\"#fff\" font-weight=\"bold\"");
   body += label(lx + 6, y0 + 32, "exp, GELU, ...", "fill=\"#fff\" font-size=\"10\"");
   // SRAM banks under the datapath.
@@ -486,12 +511,13 @@ std::string ue_diagram(const chips::ChipSpec& chip) {
   body += svg::line(dx + 55, my + 22, dx + 55, my + 40, "#555", "stroke-width=\"2\"");
   body += box(x0, my + 40, 440, 22, kDramFill);
   body += label(x0 + 6, my + 55,
-                fmt::format("DRAM {} at {} (instructions and weights)", chips::format_bytes(dram_mib * 1048576.0),
-                            chips::format_bandwidth(dram_gbps)),
+                fmt::format("DRAM {} at {} (instructions and weights)",
+                            chips::format_bytes(dram_mib * 1048576.0), chips::format_bandwidth(dram_gbps)),
                 "fill=\"#fff\"");
   body += svg::line(x0 + 50, y0 + 40, x0 + 50, my + 40, "#555", "stroke-width=\"2\"");
   double y = my + 80;
-  if (engines > 1) body += label(x0, y, fmt::format("x {} engines in the system", engines), "font-weight=\"bold\""), y += 14;
+  if (engines > 1)
+    body += label(x0, y, fmt::format("x {} engines in the system", engines), "font-weight=\"bold\""), y += 14;
   if (chip.clock_mhz > 0) body += label(x0, y, fmt::format("clock {:g} MHz", chip.clock_mhz)), y += 14;
   return svg::document(kWidth, y + 4, "unified engine diagram of " + chip.name, body, true);
 }
@@ -502,25 +528,32 @@ std::string tradeoff_sentence(const ChipResult& r) {
   std::string lead;
   switch (chip.family) {
     case chips::Family::CPU:
-      lead = fmt::format("Flexibility: {} general cores with deep caches run any code, but few parallel lanes",
-                         chip.compute.units);
+      lead =
+          fmt::format("Flexibility: {} general cores with deep caches run any code, but few parallel lanes",
+                      chip.compute.units);
       break;
     case chips::Family::GPU:
-      lead = fmt::format("Parallelism: {} SMs run thousands of threads and hide memory latency", chip.compute.units);
+      lead = fmt::format("Parallelism: {} SMs run thousands of threads and hide memory latency",
+                         chip.compute.units);
       break;
     case chips::Family::TPU:
-      lead = "Dataflow: the compiler schedules a systolic array where each weight is reused across the batch "
-             "and partial sums never return to memory";
+      lead =
+          "Dataflow: the compiler schedules a systolic array where each weight is reused across the batch "
+          "and partial sums never return to memory";
       break;
     case chips::Family::NPU:
-      lead = "Efficiency: fixed MAC arrays under a small power budget, sharing low-power DRAM with the CPU and GPU";
+      lead =
+          "Efficiency: fixed MAC arrays under a small power budget, sharing low-power DRAM with the CPU and "
+          "GPU";
       break;
     case chips::Family::LPU:
-      lead = "Determinism: weights live only in on-chip SRAM, spread over many chips on a static schedule, "
-             "so there are no DRAM stalls but many chips";
+      lead =
+          "Determinism: weights live only in on-chip SRAM, spread over many chips on a static schedule, "
+          "so there are no DRAM stalls but many chips";
       break;
     case chips::Family::UE:
-      lead = "Simplicity: one datapath fed by two SRAM banks and DMA, driven by an explicit instruction stream";
+      lead =
+          "Simplicity: one datapath fed by two SRAM banks and DMA, driven by an explicit instruction stream";
       break;
   }
   if (!r.estimate) return lead + "; this run could not be modelled: " + r.error;
@@ -529,7 +562,8 @@ std::string tradeoff_sentence(const ChipResult& r) {
   return fmt::format("{}. Here: {} of {} weights in {}{} give {} tokens/s, {} tokens/J, {}-bound.", lead,
                      chips::format_bytes(e.plan.weight_bytes), e.plan.weight_format, e.plan.weight_level,
                      bw > 0 ? fmt::format(" ({} achievable)", chips::format_bandwidth(bw / 1e9)) : "",
-                     format_rate(e.tokens_per_s), format_rate(e.tokens_per_joule), chips::bound_name(e.dominant_bound));
+                     format_rate(e.tokens_per_s), format_rate(e.tokens_per_joule),
+                     chips::bound_name(e.dominant_bound));
 }
 
 }  // namespace

@@ -94,11 +94,14 @@ std::string roofline_svg(const chips::RunEstimate& estimate, const chips::ChipSp
   // the chip's GEMM efficiency, each memory level at the bandwidth the plan charges.
   const double peak = plan.peak_flops;
   const double gemm = chip ? chip->efficiency.gemm_fraction : 1.0;
-  body += svg::line(kLeft, py(peak), kRight, py(peak), "#000", "stroke-width=\"1\" stroke-dasharray=\"1 2\" class=\"roof-peak\"");
-  body += svg::text(kRight - 2, py(peak) - 4, "peak " + format_flops(peak), "text-anchor=\"end\" font-size=\"10\"");
+  body += svg::line(kLeft, py(peak), kRight, py(peak), "#000",
+                    "stroke-width=\"1\" stroke-dasharray=\"1 2\" class=\"roof-peak\"");
+  body += svg::text(kRight - 2, py(peak) - 4, "peak " + format_flops(peak),
+                    "text-anchor=\"end\" font-size=\"10\"");
   const double achievable = peak * gemm;
   if (gemm < 1) {
-    body += svg::line(kLeft, py(achievable), kRight, py(achievable), "#000", "stroke-width=\"2\" class=\"roof-achievable\"");
+    body += svg::line(kLeft, py(achievable), kRight, py(achievable), "#000",
+                      "stroke-width=\"2\" class=\"roof-achievable\"");
     body += svg::text(kRight - 2, py(achievable) + 12, "achievable " + format_flops(achievable),
                       "text-anchor=\"end\" font-size=\"10\"");
   }
@@ -110,7 +113,8 @@ std::string roofline_svg(const chips::RunEstimate& estimate, const chips::ChipSp
   };
   for (size_t i = 0; i < plan.levels.size(); ++i) {
     const char* stroke = svg::color(static_cast<int>(i) + 4);
-    draw_roof(plan.levels[i].bandwidth_bytes_per_s, achievable, stroke, "stroke-width=\"1.5\" stroke-dasharray=\"5 3\"");
+    draw_roof(plan.levels[i].bandwidth_bytes_per_s, achievable, stroke,
+              "stroke-width=\"1.5\" stroke-dasharray=\"5 3\"");
     if (const chips::MemoryLevel* spec = chip ? chip->find_level(plan.levels[i].name) : nullptr)
       draw_roof(spec->bandwidth_gbps * 1e9 * std::max(plan.chips_used, 1), peak, stroke,
                 "stroke-width=\"1\" stroke-dasharray=\"1 2\" class=\"roof-peak\"");
@@ -121,8 +125,9 @@ std::string roofline_svg(const chips::RunEstimate& estimate, const chips::ChipSp
   for (const auto& p : points) {
     if (!p.overhead_bound) continue;
     any_overhead = true;
-    body += svg::line(std::max(kLeft, px(p.intensity) - 40), py(p.flops_per_s), std::min(kRight, px(p.intensity) + 40),
-                      py(p.flops_per_s), "#D55E00", "stroke-width=\"1.5\" stroke-dasharray=\"2 2\" class=\"overhead-floor\"");
+    body += svg::line(std::max(kLeft, px(p.intensity) - 40), py(p.flops_per_s),
+                      std::min(kRight, px(p.intensity) + 40), py(p.flops_per_s), "#D55E00",
+                      "stroke-width=\"1.5\" stroke-dasharray=\"2 2\" class=\"overhead-floor\"");
   }
 
   std::vector<std::string> types;
@@ -136,12 +141,14 @@ std::string roofline_svg(const chips::RunEstimate& estimate, const chips::ChipSp
         fmt::format("<title>{} {}: {:.3g} FLOP/B, {}</title>", p.prefill ? "prefill" : "decode", p.op_type,
                     p.intensity, format_flops(p.flops_per_s));
     if (p.prefill)
-      body +=
-          fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" fill=\"{}\" stroke=\"#000\" data-op=\"{}\">{}</circle>",
-                      px(p.intensity), py(p.flops_per_s), fill, svg::escape(p.op_type), tip);
+      body += fmt::format(
+          "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" fill=\"{}\" stroke=\"#000\" "
+          "data-op=\"{}\">{}</circle>",
+          px(p.intensity), py(p.flops_per_s), fill, svg::escape(p.op_type), tip);
     else
       body += fmt::format(
-          "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"9\" height=\"9\" fill=\"{}\" stroke=\"#000\" data-op=\"{}\">{}</rect>",
+          "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"9\" height=\"9\" fill=\"{}\" stroke=\"#000\" "
+          "data-op=\"{}\">{}</rect>",
           px(p.intensity) - 4.5, py(p.flops_per_s) - 4.5, fill, svg::escape(p.op_type), tip);
   }
   // Legend.
@@ -172,7 +179,8 @@ std::string roofline_svg(const chips::RunEstimate& estimate, const chips::ChipSp
   }
   ly += 15.0 * static_cast<double>(plan.levels.size() + 1);
   if (any_overhead) {
-    body += svg::line(kRight + 8, ly - 4, kRight + 24, ly - 4, "#D55E00", "stroke-width=\"1.5\" stroke-dasharray=\"2 2\"");
+    body += svg::line(kRight + 8, ly - 4, kRight + 24, ly - 4, "#D55E00",
+                      "stroke-width=\"1.5\" stroke-dasharray=\"2 2\"");
     body += svg::text(kRight + 28, ly, "overhead floor (per-op cost)", "font-size=\"10\"");
     ly += 15;
   }
