@@ -17,17 +17,22 @@ trap 'rm -rf "$work"' EXIT
 # Fixed chips (not cpu-host, whose numbers depend on the machine running the script).
 "$xpusim" compare --quiet --chips cpu-xeon-8480,gpu-h100-sxm,tpu-v5e,npu-apple-m4,lpu-groq,ue-ku5p \
   --html "$work/report.html" >/dev/null
-# family -> window height of its screenshot
-declare -A heights=([cpu]=430 [gpu]=460 [tpu]=470 [npu]=440 [lpu]=340 [ue]=420)
-for family in cpu gpu tpu npu lpu ue; do
+# A 70B model on the LPU: hundreds of chips, drawn grouped.
+"$xpusim" compare --quiet --chips lpu-groq --model llama-3.1-70b --html "$work/report-70b.html" >/dev/null
+# picture -> window height of its screenshot
+declare -A heights=([cpu]=430 [gpu]=460 [tpu]=470 [npu]=440 [lpu]=340 [ue]=420 [lpu-70b]=420)
+for picture in cpu gpu tpu npu lpu ue lpu-70b; do
+  family="${picture%-70b}"
+  source_html="$work/report.html"
+  [[ "$picture" == lpu-70b ]] && source_html="$work/report-70b.html"
   # Show only this family's card: every other section and card hidden, animations at rest (print rules
   # do not apply to --screenshot, so the page is told here).
   style="<style>body{margin:8px}h1,section:not(#sec-families){display:none}#sec-families>h2,#sec-families>p{display:none}"
   style+=".family-card:not([data-family=$family]){display:none}.family-card{max-width:560px}"
   style+=".pulse{animation:none!important;opacity:0}.pulse.rest{opacity:.85}.flow{animation:none!important}</style>"
-  sed "s|</head>|$style</head>|" "$work/report.html" >"$work/$family.html"
+  sed "s|</head>|$style</head>|" "$source_html" >"$work/$picture.html"
   timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run \
-    --user-data-dir="$work/profile" --window-size="600,${heights[$family]}" \
-    --screenshot="$out/$family.png" "file://$work/$family.html" >/dev/null 2>&1
-  echo "$out/$family.png: $(stat -c %s "$out/$family.png") bytes"
+    --user-data-dir="$work/profile" --window-size="600,${heights[$picture]}" \
+    --screenshot="$out/$picture.png" "file://$work/$picture.html" >/dev/null 2>&1
+  echo "$out/$picture.png: $(stat -c %s "$out/$picture.png") bytes"
 done
