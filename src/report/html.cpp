@@ -37,23 +37,28 @@ std::string compare_table(const CompareReport& report) {
   const auto efficient = most_efficient_chip(report);
   std::string out =
       "<table><tr><th>chip</th><th>family</th><th>chips</th><th>weights</th><th>TTFT</th><th>TPOT</th>"
-      "<th>tokens/s</th><th>tokens/J</th><th>J/token</th><th>utilization</th><th>bound</th></tr>\n";
+      "<th>tokens/s</th><th>tokens/J</th><th>J/token</th><th>utilization</th><th>bound</th>"
+      "<th title=\"median |error| of the chip's validation family (docs/validation.md)\">validated "
+      "error</th></tr>\n";
   for (size_t i = 0; i < report.results.size(); ++i) {
     const ChipResult& r = report.results[i];
     out += fmt::format("<tr><td>{}</td><td>{}</td>", svg::escape(r.chip.name),
                        chips::family_name(r.chip.family));
     if (!r.estimate) {
-      out += fmt::format("<td colspan=\"9\" class=\"err\">cannot run: {}</td></tr>\n", svg::escape(r.error));
+      out += fmt::format("<td colspan=\"10\" class=\"err\">cannot run: {}</td></tr>\n", svg::escape(r.error));
       continue;
     }
     const chips::RunEstimate& e = *r.estimate;
     out += fmt::format(
         "<td>{}</td><td>{} in {}</td><td>{}</td><td>{}</td><td{}>{}</td><td{}>{}</td><td>{}</td><td>{}</td>"
-        "<td>{}</td></tr>\n",
+        "<td>{}</td><td>{}</td></tr>\n",
         e.plan.chips_used, svg::escape(e.plan.weight_format), svg::escape(e.plan.weight_level),
         format_seconds(e.ttft_s), format_seconds(e.tpot_s), fastest == i ? " class=\"best\"" : "",
         format_rate(e.tokens_per_s), efficient == i ? " class=\"best\"" : "", format_rate(e.tokens_per_joule),
-        format_joules(e.energy_per_token_j), percent(e.utilization), chips::bound_name(e.dominant_bound));
+        format_joules(e.energy_per_token_j), percent(e.utilization), chips::bound_name(e.dominant_bound),
+        r.error_band > 0
+            ? fmt::format("&plusmn;{:.0f}% ({})", r.error_band * 100, svg::escape(r.error_band_family))
+            : std::string("not validated"));
   }
   out += "</table>\n<ul>";
   for (const std::string& line : explain(report)) out += "<li>" + svg::escape(line) + "</li>";

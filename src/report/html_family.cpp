@@ -559,11 +559,14 @@ std::string tradeoff_sentence(const ChipResult& r) {
   if (!r.estimate) return lead + "; this run could not be modelled: " + r.error;
   const chips::RunEstimate& e = *r.estimate;
   const double bw = level_bandwidth(e.plan, e.plan.weight_level);
-  return fmt::format("{}. Here: {} of {} weights in {}{} give {} tokens/s, {} tokens/J, {}-bound.", lead,
+  const std::string band = r.error_band > 0 ? fmt::format(" (validated median error of {} rows: {:.0f}%)",
+                                                          r.error_band_family, r.error_band * 100)
+                                            : "";
+  return fmt::format("{}. Here: {} of {} weights in {}{} give {} tokens/s, {} tokens/J, {}-bound{}.", lead,
                      chips::format_bytes(e.plan.weight_bytes), e.plan.weight_format, e.plan.weight_level,
                      bw > 0 ? fmt::format(" ({} achievable)", chips::format_bandwidth(bw / 1e9)) : "",
                      format_rate(e.tokens_per_s), format_rate(e.tokens_per_joule),
-                     chips::bound_name(e.dominant_bound));
+                     chips::bound_name(e.dominant_bound), band);
 }
 
 }  // namespace
