@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -26,6 +27,7 @@
 #include "report/progress.h"
 #include "report/table.h"
 #include "runtime/generate.h"
+#include "validation/summary.h"
 
 namespace xpusim::cli {
 namespace {
@@ -88,6 +90,29 @@ model::ModelConfig prepare_model(const CompareOptions& options, report::CompareR
   return loaded.config;
 }
 
+// Each chip's validated error band for the HTML report: the guard's median |error| of the validation family
+// whose ledger rows run on that chip. A checkout without the ledger (or a chip without rows) gets none.
+void add_error_bands(report::CompareReport& report) {
+  std::vector<validation::Point> points;
+  std::map<std::string, double> guard;
+  try {
+    points = validation::load_points(validation::default_points_path());
+    guard = validation::load_guard(validation::default_guard_path());
+  } catch (const std::exception&) {
+    return;  // no ledger next to this binary: the report says "not validated"
+  }
+  for (report::ChipResult& result : report.results) {
+    for (const validation::Point& point : points) {
+      if (point.chip != result.chip.name) continue;
+      if (const auto band = guard.find(point.family); band != guard.end()) {
+        result.error_band = band->second;
+        result.error_band_family = point.family;
+      }
+      break;
+    }
+  }
+}
+
 void run_compare(const CompareOptions& options) {
   if (options.json && options.csv) fail("give either --json or --csv, not both");
   if (options.batch < 1) fail("--batch must be >= 1 (got {})", options.batch);
@@ -135,6 +160,7 @@ void run_compare(const CompareOptions& options) {
   };
 
   if (!options.html.empty()) {
+    add_error_bands(result);
     report::HtmlReport html;
     html.title = fmt::format("xpusim compare: {} on {} chips", result.model, chip_list.size());
     html.compare = result;

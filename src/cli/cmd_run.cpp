@@ -186,8 +186,7 @@ void run_run(const RunOptions& options) {
   check_range("--engines", options.engines, 0, 1024);
   const bool real = is_host_chip(request.chip) || is_cuda_chip(request.chip);
   if (!real && !is_engine_chip(request.chip)) {
-    if (!options.html.empty()) fail("--html needs --chip ue-*");
-    run_on_family_chip(ChipRunOptions{request, options.kv_dtype, options.trace});
+    run_on_family_chip(ChipRunOptions{request, options.kv_dtype, options.trace, options.html});
     return;
   }
   if (!options.kv_dtype.empty()) fail("--kv-dtype applies to --chip with a cpu/gpu/tpu/npu/lpu chip preset");
@@ -258,9 +257,10 @@ void setup_run(CLI::App& app) {
                       "chip's)");
   command->add_option("--trace", options->trace,
                       "With --chip: write a Chrome/Perfetto trace of the ops here");
-  command->add_option("--html", options->html,
-                      "With --chip ue-*: write a self-contained HTML report (op timeline in cycles per op "
-                      "type, run parameters, generated text)");
+  command->add_option(
+      "--html", options->html,
+      "With --chip: write a self-contained HTML report (ue-*: op timeline in cycles per op type; "
+      "other presets: the summary, the chip diagram, timeline, roofline and energy)");
   command->add_option("--threads", options->request.threads, "Worker threads, 0 = one per core")
       ->capture_default_str();
   command->callback([options] { run_run(*options); });

@@ -61,6 +61,21 @@ report::ServingRun serving_run(const serving::ServeSimResult& result) {
     run.time_s.push_back(sample.time_s);
     run.kv_utilization.push_back(sample.kv_usage);
   }
+  const auto ms = [](double seconds) { return fmt::format("{:.2f} ms", seconds * 1e3); };
+  run.summary = {
+      {"requests completed / rejected", fmt::format("{} / {}", result.completed, result.rejected)},
+      {"duration", fmt::format("{:.3f} s", result.duration_s)},
+      {"requests/s", fmt::format("{:.2f}", result.request_throughput)},
+      {"output tokens/s", fmt::format("{:.1f}", result.output_tokens_per_s)},
+      {"TTFT mean / p50 / p99",
+       ms(result.ttft_s.mean) + " / " + ms(result.ttft_s.p50) + " / " + ms(result.ttft_s.p99)},
+      {"TPOT mean / p50 / p99",
+       ms(result.tpot_s.mean) + " / " + ms(result.tpot_s.p50) + " / " + ms(result.tpot_s.p99)},
+      {"E2E mean / p99", ms(result.e2e_s.mean) + " / " + ms(result.e2e_s.p99)},
+      {"preemptions", fmt::format("{}", result.preemptions)},
+      {"largest batch / mean", fmt::format("{} / {:.1f}", result.max_running, result.mean_running)},
+      {"KV in use (mean, of capacity)", fmt::format("{:.0f}%", result.mean_kv_usage * 100)},
+      {"KV capacity", fmt::format("{} tokens", result.kv_capacity_tokens)}};
   return run;
 }
 

@@ -16,6 +16,7 @@ namespace xpusim::cli {
 struct ChipRunOptions : RunRequest {
   std::string kv_dtype;    // --kv-dtype: the KV-cache type the chip model assumes (empty: the family default)
   std::string trace_file;  // --trace: Chrome/Perfetto trace of every step's ops (report/step_trace.h)
+  std::string html_file;   // --html: the HTML report of the run (summary lines, diagram, timeline, energy)
 };
 
 void run_on_family_chip(const ChipRunOptions& options);

@@ -24,6 +24,10 @@ struct ChipResult {
   chips::ChipSpec chip;
   std::optional<chips::RunEstimate> estimate;  // absent when the chip's model threw
   std::string error;                           // why there is no estimate
+  // The validated error band of the chip's figures: the median |error| recorded for the validation family
+  // whose ledger rows run on this chip (validation/guard.toml); 0 = no validation rows for this chip.
+  double error_band = 0;
+  std::string error_band_family;  // "gpu-datacenter"
 };
 
 struct CompareReport {

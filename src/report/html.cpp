@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "chips/display.h"
@@ -22,7 +23,8 @@ h1{font-size:22px}h3{font-size:15px}h2{font-size:18px;border-bottom:1px solid #c
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 6px;text-align:right;white-space:nowrap}
 td:first-child,th:first-child{text-align:left}.err{color:#D55E00;text-align:left;white-space:normal}
 .best{font-weight:bold;background:#e6f3ea}pre{white-space:pre-wrap;background:#f6f6f6;padding:8px}
-.note{color:#444;font-size:13px}.scroll{overflow-x:auto;border:1px solid #ddd}
+.note{color:#444;font-size:13px}.family-card{flex:1 1 440px;max-width:560px}.family-card h3{margin:4px 0}
+.tradeoff{font-size:13px;max-width:540px}.chip-timeline{margin-bottom:12px}.scroll{overflow-x:auto;border:1px solid #ddd}
 @media print{.card{break-inside:avoid}h2{break-after:avoid}.scroll{overflow:visible}}
 )";
 
@@ -35,23 +37,28 @@ std::string compare_table(const CompareReport& report) {
   const auto efficient = most_efficient_chip(report);
   std::string out =
       "<table><tr><th>chip</th><th>family</th><th>chips</th><th>weights</th><th>TTFT</th><th>TPOT</th>"
-      "<th>tokens/s</th><th>tokens/J</th><th>J/token</th><th>utilization</th><th>bound</th></tr>\n";
+      "<th>tokens/s</th><th>tokens/J</th><th>J/token</th><th>utilization</th><th>bound</th>"
+      "<th title=\"median |error| of the chip's validation family (docs/validation.md)\">validated "
+      "error</th></tr>\n";
   for (size_t i = 0; i < report.results.size(); ++i) {
     const ChipResult& r = report.results[i];
     out += fmt::format("<tr><td>{}</td><td>{}</td>", svg::escape(r.chip.name),
                        chips::family_name(r.chip.family));
     if (!r.estimate) {
-      out += fmt::format("<td colspan=\"9\" class=\"err\">cannot run: {}</td></tr>\n", svg::escape(r.error));
+      out += fmt::format("<td colspan=\"10\" class=\"err\">cannot run: {}</td></tr>\n", svg::escape(r.error));
       continue;
     }
     const chips::RunEstimate& e = *r.estimate;
     out += fmt::format(
         "<td>{}</td><td>{} in {}</td><td>{}</td><td>{}</td><td{}>{}</td><td{}>{}</td><td>{}</td><td>{}</td>"
-        "<td>{}</td></tr>\n",
+        "<td>{}</td><td>{}</td></tr>\n",
         e.plan.chips_used, svg::escape(e.plan.weight_format), svg::escape(e.plan.weight_level),
         format_seconds(e.ttft_s), format_seconds(e.tpot_s), fastest == i ? " class=\"best\"" : "",
         format_rate(e.tokens_per_s), efficient == i ? " class=\"best\"" : "", format_rate(e.tokens_per_joule),
-        format_joules(e.energy_per_token_j), percent(e.utilization), chips::bound_name(e.dominant_bound));
+        format_joules(e.energy_per_token_j), percent(e.utilization), chips::bound_name(e.dominant_bound),
+        r.error_band > 0
+            ? fmt::format("&plusmn;{:.0f}% ({})", r.error_band * 100, svg::escape(r.error_band_family))
+            : std::string("not validated"));
   }
   out += "</table>\n<ul>";
   for (const std::string& line : explain(report)) out += "<li>" + svg::escape(line) + "</li>";
@@ -65,27 +72,62 @@ std::string compare_table(const CompareReport& report) {
   return out + "</ul>\n";
 }
 
+std::vector<std::string> report_op_types(const CompareReport& report) {
+  std::vector<std::string> types;
+  for (const auto& r : report.results) {
+    if (!r.estimate) continue;
+    for (const auto* step : {&r.estimate->prefill, &r.estimate->decode})
+      for (const auto& op : step->ops)
+        if (std::find(types.begin(), types.end(), op.op_type) == types.end()) types.push_back(op.op_type);
+  }
+  return types;
+}
+
 std::string compare_sections(const CompareReport& report) {
-  std::string out = section("summary", "Summary", compare_table(report));
+  std::string families;
+  for (const auto& r : report.results) families += family_card(r);
+  std::string out = section("families", "How each chip works",
+                            "<p class=\"note\">One diagram per chip, drawn from its chip file and this run's "
+                            "plan: orange = compute, "
+                            "blue = matrix engines or caches, green = on-chip SRAM, vermillion = off-chip "
+                            "DRAM, purple = chip-to-chip "
+                            "links, black outline = the level holding the weights.</p><div class=\"grid\">" +
+                                families + "</div>");
+  out += section("summary", "Summary", compare_table(report));
+  std::string timelines;
+  for (const auto& r : report.results)
+    if (r.estimate)
+      timelines +=
+          fmt::format("<div class=\"card chip-timeline\" data-chip=\"{}\"><h3>{}</h3>{}</div>\n",
+                      svg::escape(r.chip.name), svg::escape(r.chip.name), chip_timeline_svg(*r.estimate));
+  out += section(
+      "chip-timeline", "Where the time goes, per chip",
+      op_legend_html(report_op_types(report)) +
+          "<p class=\"note\">Each chip's prefill step and its mean decode step (three times), ops in "
+          "execution order on one track per op type; the last track gives what bounds each op. Hover a "
+          "slice for the op, its time and bound.</p>" +
+          timelines);
   std::string arch;
   for (const auto& r : report.results)
     arch += "<div class=\"card\">" + architecture_svg(r.chip, r.estimate ? &r.estimate->plan : nullptr) +
             "</div>\n";
   out +=
-      section("arch", "Architecture",
+      section("arch", "Memory hierarchy",
               "<p class=\"note\">Drawn from each chip file: orange squares are compute units (blue: matrix "
               "engines inside), bars are memory levels (blue cache, green SRAM, vermillion off-chip), purple "
               "strokes are chip-to-chip links.</p><div class=\"grid\">" +
                   arch + "</div>");
   std::string roof;
   for (const auto& r : report.results)
-    if (r.estimate) roof += "<div class=\"card\">" + roofline_svg(*r.estimate) + "</div>\n";
-  out +=
-      section("roofline", "Roofline",
-              "<p class=\"note\">Ops grouped by type (circles: prefill, squares: decode) at their arithmetic "
-              "intensity against the level holding the weights; dashed lines: one bandwidth roof per memory "
-              "level; solid: compute peak.</p><div class=\"grid\">" +
-                  roof + "</div>");
+    if (r.estimate) roof += "<div class=\"card\">" + roofline_svg(*r.estimate, &r.chip) + "</div>\n";
+  out += section(
+      "roofline", "Roofline",
+      "<p class=\"note\">Ops grouped by type (circles: prefill, squares: decode) at their arithmetic "
+      "intensity against the level holding the weights; dashed lines: the achievable bandwidth roof of each "
+      "memory "
+      "level, solid: the achievable compute roof; dotted: the spec peaks; red dotted: overhead floors. "
+      "x: FLOPs per byte, y: FLOP/s, both log.</p><div class=\"grid\">" +
+          roof + "</div>");
   out += section("energy", "Where time and energy go",
                  "<div class=\"grid\"><div class=\"card\">" + time_energy_svg(report) +
                      "</div><div class=\"card\">" + throughput_svg(report) + "</div></div>");
@@ -123,6 +165,11 @@ std::string parameters_section(const HtmlReport& report) {
 
 std::string render_html(const HtmlReport& report) {
   std::string body = fmt::format("<h1>{}</h1>\n", svg::escape(report.title));
+  if (!report.summary_lines.empty()) {
+    std::string lines;
+    for (const std::string& line : report.summary_lines) lines += svg::escape(line) + "\n";
+    body += section("run", "Run summary (as printed in the terminal)", "<pre>" + lines + "</pre>");
+  }
   if (report.compare) body += compare_sections(*report.compare);
   if (report.timeline) {
     body += section(
@@ -135,9 +182,9 @@ std::string render_html(const HtmlReport& report) {
   if (report.serving) {
     const ServingSection& s = *report.serving;
     body += section("serving", "Serving",
-                    fmt::format("<p class=\"note\">{} on {}: {}</p><div class=\"grid\">",
-                                svg::escape(s.model), svg::escape(s.chip), svg::escape(s.workload)) +
-                        serving_svg(s) + "</div>");
+                    fmt::format("<p class=\"note\">{} on {}: {}</p>", svg::escape(s.model),
+                                svg::escape(s.chip), svg::escape(s.workload)) +
+                        serving_summary_html(s) + "<div class=\"grid\">" + serving_svg(s) + "</div>");
   }
   body += section("params", "Run parameters", parameters_section(report));
   return fmt::format(

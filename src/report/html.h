@@ -27,6 +27,9 @@ struct HtmlReport {
   std::optional<CompareReport> compare;
   std::optional<ServingSection> serving;
   std::optional<TimelineSection> timeline;
+  // A command's terminal summary, shown first as printed (run --chip <family preset>: energy, DRAM bytes,
+  // utilization).
+  std::vector<std::string> summary_lines;
   // Extra run parameters shown in the parameters section (command line, seed, ...).
   std::vector<std::pair<std::string, std::string>> parameters;
 };
@@ -37,10 +40,20 @@ void write_html(const HtmlReport& report, const std::string& path);
 
 // Pictures, one HTML fragment each (used by render_html; exposed for tests).
 std::string architecture_svg(const chips::ChipSpec& chip, const chips::SystemPlan* plan);
-std::string roofline_svg(const chips::RunEstimate& estimate);
+// The family's teaching diagram (html_family.cpp) and its card with the trade-off sentence.
+std::string family_diagram_svg(const chips::ChipSpec& chip, const chips::RunEstimate* estimate);
+std::string family_card(const ChipResult& result);
+// One prefill and a few (mean) decode steps of one chip, one track per op type, bound of each op marked.
+std::string chip_timeline_svg(const chips::RunEstimate& estimate, int decode_steps = 3);
+// The op -> colour legend of the page (every op type in `types`, colours from svg::op_color).
+std::string op_legend_html(const std::vector<std::string>& types);
+// `chip` (optional) adds the spec-peak roofs next to the achievable ones.
+std::string roofline_svg(const chips::RunEstimate& estimate, const chips::ChipSpec* chip = nullptr);
 std::string time_energy_svg(const CompareReport& report);
 std::string throughput_svg(const CompareReport& report);
 std::string timeline_svg(const TimelineSection& timeline);
 std::string serving_svg(const ServingSection& serving);
+// The runs' summary figures as one table (a column per run); empty when no run has any.
+std::string serving_summary_html(const ServingSection& serving);
 
 }  // namespace xpusim::report

@@ -50,10 +50,6 @@ std::vector<LevelRow> level_rows(const chips::ChipSpec& chip, const chips::Syste
   return rows;
 }
 
-std::string shorten(const std::string& text, size_t max_chars) {
-  return text.size() <= max_chars ? text : text.substr(0, max_chars - 3) + "...";
-}
-
 // The compute side as the diagram draws it. Unified-engine chips keep it in their [engine] table.
 struct ComputeView {
   int units = 1;
@@ -104,7 +100,8 @@ ComputeView compute_view(const chips::ChipSpec& chip) {
 }  // namespace
 
 std::string architecture_svg(const chips::ChipSpec& chip, const chips::SystemPlan* plan) {
-  constexpr double kWidth = 500;
+  // Wide enough for the longest label (at most about 8 px per character of 12 px bold text): no label is cut.
+  double width = 500;
   const std::vector<LevelRow> levels = level_rows(chip, plan);
   std::string body;
   const int chips_used = plan ? plan->chips_used : chip.system.chips_per_system;
@@ -155,10 +152,10 @@ std::string architecture_svg(const chips::ChipSpec& chip, const chips::SystemPla
     const std::string capacity =
         level.instances > 1 ? fmt::format("{} x {}", level.instances, chips::format_bytes(level.capacity))
                             : chips::format_bytes(level.capacity);
-    body += svg::text(52 + bar + 6, y + 11,
-                      fmt::format("{} ({}{}{})", level.name, level.kind, level.technology.empty() ? "" : ", ",
-                                  shorten(level.technology, 20)),
-                      "font-weight=\"bold\"");
+    const std::string title = fmt::format("{} ({}{}{})", level.name, level.kind,
+                                          level.technology.empty() ? "" : ", ", level.technology);
+    width = std::max(width, 52 + bar + 6 + 8.0 * static_cast<double>(title.size()) + 8);
+    body += svg::text(52 + bar + 6, y + 11, title, "font-weight=\"bold\"");
     body += svg::text(52 + bar + 6, y + 23,
                       fmt::format("{} @ {}", capacity, chips::format_bandwidth(level.bandwidth_bytes / 1e9)),
                       "font-size=\"11\"");
@@ -178,7 +175,7 @@ std::string architecture_svg(const chips::ChipSpec& chip, const chips::SystemPla
     body += svg::text(8, y + 12, "no chip-to-chip links", "fill=\"#444\" font-size=\"11\"");
     y += 24;
   }
-  return svg::document(kWidth, y + 4, "architecture of " + chip.name, body);
+  return svg::document(width, y + 4, "architecture of " + chip.name, body);
 }
 
 }  // namespace xpusim::report

@@ -27,8 +27,21 @@ std::vector<std::string> all_op_types(const CompareReport& report) {
   return types;
 }
 
+const char* component_color(const std::string& component) {
+  static const std::pair<const char*, const char*> kColours[] = {{"compute", "#E69F00"},
+                                                                 {"on-chip memory", "#009E73"},
+                                                                 {"off-chip memory", "#D55E00"},
+                                                                 {"links", "#CC79A7"},
+                                                                 {"static", "#999999"}};
+  for (const auto& [name, colour] : kColours)
+    if (component == name) return colour;
+  return "#555";
+}
+
+// One 100% bar; `ops`: the parts are op types (page-wide op colours, data-op) rather than energy components.
+// `unit` formats a part's absolute value for its tooltip.
 std::string stacked_bar(double x, double y, const std::vector<std::pair<std::string, double>>& parts,
-                        const std::vector<std::string>& order) {
+                        bool ops, std::string (*unit)(double)) {
   double total = 0;
   for (const auto& part : parts) total += part.second;
   std::string out;
@@ -36,24 +49,26 @@ std::string stacked_bar(double x, double y, const std::vector<std::pair<std::str
   for (const auto& [name, value] : parts) {
     if (total <= 0 || value <= 0) continue;
     const double w = kBarW * value / total;
-    const int index = static_cast<int>(std::find(order.begin(), order.end(), name) - order.begin());
     out += fmt::format(
-        "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"16\" fill=\"{}\"><title>{}: "
-        "{}</title></rect>",
-        x + offset, y, w, svg::color(index), svg::escape(name), percent(value / total));
+        "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"16\" fill=\"{}\" {}=\"{}\"><title>{}: {} "
+        "({})</title></rect>",
+        x + offset, y, w, ops ? svg::op_color(name) : component_color(name),
+        ops ? "data-op" : "data-component", svg::escape(name), svg::escape(name), unit(value),
+        percent(value / total));
     offset += w;
   }
   return out;
 }
 
 // Legend rows wrapped to the chart width; `y` is advanced past the last row.
-std::string legend(double& y, const std::vector<std::string>& names) {
+std::string legend(double& y, const std::vector<std::string>& names, bool ops) {
   std::string out;
   double x = 8;
   for (size_t i = 0; i < names.size(); ++i) {
     const double w = 24 + 7.0 * static_cast<double>(names[i].size());
     if (x + w > kLabelW + kBarW + 160) x = 8, y += 18;
-    out += svg::rect(x, y - 10, 11, 11, svg::color(static_cast<int>(i)));
+    out += svg::rect(x, y - 10, 11, 11, ops ? svg::op_color(names[i]) : component_color(names[i]),
+                     ops ? fmt::format("data-op=\"{}\"", svg::escape(names[i])) : "");
     out += svg::text(x + 15, y, names[i]);
     x += w;
   }
@@ -67,7 +82,8 @@ std::string time_energy_svg(const CompareReport& report) {
   const std::vector<std::string> types = all_op_types(report);
   const std::vector<std::string> components = {"compute", "on-chip memory", "off-chip memory", "links",
                                                "static"};
-  std::string body = svg::text(kLabelW, 16, "time by op type", "font-weight=\"bold\"");
+  std::string body = svg::text(kLabelW, 16, "time by op type (prefill + all decode steps; total in seconds)",
+                               "font-weight=\"bold\"");
   double y = 28;
   for (const auto& r : report.results) {
     body += svg::text(kLabelW - 8, y + 12, r.chip.name, "text-anchor=\"end\"");
@@ -80,15 +96,15 @@ std::string time_energy_svg(const CompareReport& report) {
     for (const auto* step : {&r.estimate->prefill, &r.estimate->decode})
       for (const auto& op : step->ops) seconds[op.op_type] += op.seconds;
     std::vector<std::pair<std::string, double>> parts(seconds.begin(), seconds.end());
-    body += stacked_bar(kLabelW, y, parts, types);
+    body += stacked_bar(kLabelW, y, parts, true, format_seconds);
     body += svg::text(kLabelW + kBarW + 6, y + 12,
                       format_seconds(r.estimate->prefill.seconds + r.estimate->decode.seconds) + " total");
     y += 22;
   }
   y += 12;
-  body += legend(y, types);
+  body += legend(y, types, true);
   y += 16;
-  body += svg::text(kLabelW, y, "energy per generated token by component", "font-weight=\"bold\"");
+  body += svg::text(kLabelW, y, "energy per generated token by component (J/token)", "font-weight=\"bold\"");
   y += 12;
   for (const auto& r : report.results) {
     body += svg::text(kLabelW - 8, y + 12, r.chip.name, "text-anchor=\"end\"");
@@ -104,12 +120,12 @@ std::string time_energy_svg(const CompareReport& report) {
                          {"off-chip memory", e.offchip_memory_j},
                          {"links", e.links_j},
                          {"static", e.static_j}},
-                        components);
+                        false, format_joules);
     body += svg::text(kLabelW + kBarW + 6, y + 12, format_joules(e.total()) + "/token");
     y += 22;
   }
   y += 12;
-  body += legend(y, components);
+  body += legend(y, components, false);
   return svg::document(kLabelW + kBarW + 160, y, "where time and energy go", body);
 }
 

@@ -30,7 +30,7 @@ std::string timeline_svg(const TimelineSection& timeline) {
       body += fmt::format(
           "<rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{:.1f}\" fill=\"{}\"><title>{} "
           "{}-{}</title></rect>",
-          x0, y, std::max(x1 - x0, 0.3), kRow - 4, svg::color(static_cast<int>(t)), svg::escape(slice.label),
+          x0, y, std::max(x1 - x0, 0.3), kRow - 4, svg::op_color(track.unit), svg::escape(slice.label),
           slice.start_cycle, slice.end_cycle);
     }
     y += kRow;
@@ -72,6 +72,9 @@ std::string line_chart(
                   "text-anchor=\"middle\" font-size=\"10\"");
   }
   body += svg::text((kLeft + kRight) / 2, kBottom + 30, x_label, "text-anchor=\"middle\"");
+  body += svg::text(12, (kTop + kBottom) / 2, y_is_fraction ? "KV in use" : "latency",
+                    fmt::format("text-anchor=\"middle\" font-size=\"10\" transform=\"rotate(-90 12 {:.0f})\"",
+                                (kTop + kBottom) / 2));
   for (size_t s = 0; s < series.size(); ++s) {
     std::string points;
     for (const auto& [x, y] : series[s].second) points += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
@@ -94,6 +97,27 @@ std::vector<std::pair<double, double>> quantile_curve(std::vector<double> values
 
 }  // namespace
 
+std::string serving_summary_html(const ServingSection& serving) {
+  std::vector<std::string> names;
+  for (const auto& run : serving.runs)
+    for (const auto& [name, value] : run.summary)
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  if (names.empty()) return "";
+  std::string out = "<table class=\"serving-summary\"><tr><th>KV allocator</th>";
+  for (const auto& run : serving.runs) out += "<th>" + svg::escape(run.label) + "</th>";
+  out += "</tr>";
+  for (const std::string& name : names) {
+    out += "<tr><td>" + svg::escape(name) + "</td>";
+    for (const auto& run : serving.runs) {
+      const auto found = std::find_if(run.summary.begin(), run.summary.end(),
+                                      [&](const auto& row) { return row.first == name; });
+      out += "<td>" + (found == run.summary.end() ? std::string("-") : svg::escape(found->second)) + "</td>";
+    }
+    out += "</tr>";
+  }
+  return out + "</table>";
+}
+
 std::string serving_svg(const ServingSection& serving) {
   std::vector<std::pair<std::string, std::vector<std::pair<double, double>>>> ttft, tpot, kv;
   for (const auto& run : serving.runs) {
@@ -104,9 +128,10 @@ std::string serving_svg(const ServingSection& serving) {
       pts.emplace_back(run.time_s[i], run.kv_utilization[i]);
     kv.emplace_back(run.label, std::move(pts));
   }
-  return line_chart("TTFT by request quantile", "fraction of requests", ttft, false) +
-         line_chart("TPOT by request quantile", "fraction of requests", tpot, false) +
-         line_chart("KV memory in use over time", "time", kv, true);
+  // KV usage first: it explains the latencies that follow (a full cache queues or preempts requests).
+  return line_chart("KV memory in use over time (% of capacity)", "time", kv, true) +
+         line_chart("TTFT by request quantile (latency)", "fraction of requests", ttft, false) +
+         line_chart("TPOT by request quantile (latency)", "fraction of requests", tpot, false);
 }
 
 }  // namespace xpusim::report

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace xpusim::report {
@@ -16,6 +17,9 @@ struct ServingRun {
   std::vector<double> tpot_s;          // one per finished request (mean time per output token)
   std::vector<double> time_s;          // sample times of the series below
   std::vector<double> kv_utilization;  // 0..1, KV memory in use / KV capacity, at time_s[i]
+  // The run's headline figures as the terminal prints them (name, formatted value with its unit), shown as
+  // the section's first table: one column per run.
+  std::vector<std::pair<std::string, std::string>> summary;
 };
 
 struct ServingSection {

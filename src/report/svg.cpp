@@ -2,8 +2,29 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <iterator>
+#include <utility>
 
 namespace xpusim::report::svg {
+
+const char* op_color(std::string_view op_type) {
+  static constexpr std::pair<std::string_view, const char*> kTable[] = {
+      {"linear", "#0072B2"},     {"attention", "#D55E00"},  {"rms_norm", "#009E73"},
+      {"layer_norm", "#117733"}, {"rope", "#CC79A7"},       {"kv_store", "#E69F00"},
+      {"embed_rows", "#56B4E9"}, {"add", "#F0E442"},        {"mul", "#999933"},
+      {"silu", "#882255"},       {"gelu_tanh", "#AA4499"},  {"scale", "#DDCC77"},
+      {"softcap", "#44AA99"},    {"slice_rows", "#888888"}, {"reshape", "#BBBBBB"},
+      {"moe", "#332288"},        {"transfer", "#000000"},   {"sync", "#5E5E5E"},
+      {"stack", "#C8C8C8"}};
+  for (const auto& [name, colour] : kTable)
+    if (name == op_type) return colour;
+  // FNV-1a: the same name gets the same colour in every report and every run.
+  uint32_t hash = 2166136261u;
+  for (char c : op_type) hash = (hash ^ static_cast<uint8_t>(c)) * 16777619u;
+  static constexpr const char* kOthers[] = {"#6699CC", "#EE8866", "#BBCC33", "#77AADD", "#EEDD88", "#FFAABB"};
+  return kOthers[hash % std::size(kOthers)];
+}
 
 std::string escape(std::string_view input) {
   std::string out;

@@ -19,6 +19,11 @@ inline const char* color(int index) {
   return kPalette[((index % kPaletteSize) + kPaletteSize) % kPaletteSize];
 }
 
+// The one op -> colour table of every report (issue 24): each graph op type (graph::op_name, plus the cost
+// models' "transfer", "sync" and "stack") has a fixed colour, so "linear" is the same blue on the time bars,
+// the rooflines and every timeline of every report. Other names get a stable colour from a hash of the name.
+const char* op_color(std::string_view op_type);
+
 std::string escape(std::string_view text);  // &, <, >, " -> entities
 
 // Maps value in [lo, hi] (log10) to [out_lo, out_hi]; clamps outside.

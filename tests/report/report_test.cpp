@@ -111,13 +111,14 @@ TEST(ReportSvg, EscapeAndLogScale) {
 
 TEST(ReportHtml, SelfContainedWithEverySectionAndEscapedText) {
   const std::string html = render_html(full_report());
-  for (const char* id :
-       {"sec-summary", "sec-arch", "sec-roofline", "sec-energy", "sec-timeline", "sec-serving", "sec-params"})
+  for (const char* id : {"sec-families", "sec-summary", "sec-chip-timeline", "sec-arch", "sec-roofline",
+                         "sec-energy", "sec-timeline", "sec-serving", "sec-params"})
     EXPECT_NE(html.find(std::string("id=\"") + id + "\""), std::string::npos) << id;
-  // One architecture diagram per chip (the broken one too), one roofline per chip with an estimate.
+  // One family diagram and one memory-hierarchy diagram per chip (the broken one too), one timeline and one
+  // roofline per chip with an estimate.
   size_t svgs = 0;
   for (size_t at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1)) ++svgs;
-  EXPECT_EQ(svgs, 3u + 2u + 2u + 1u + 3u);
+  EXPECT_EQ(svgs, 3u + 3u + 2u + 2u + 2u + 1u + 3u);
   EXPECT_EQ(html.find("https://"), std::string::npos);  // nothing fetched from the network
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(html.find("<b>world"), std::string::npos);
