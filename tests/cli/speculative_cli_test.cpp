@@ -61,3 +61,32 @@ TEST(CliSpeculative, BadSpecsFailClearly) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CliSpeculative, CompareCostsVerifyStepsPerChip) {
+  const xpusim::testing::CliOutput out = xpusim::testing::run_xpusim(
+      "compare -q --model llama-3.1-8b --chips gpu-h100-sxm,cpu-host --speculative draft:llama-3.2-1b "
+      "--draft-tokens 4 --acceptance 0.7 --json",
+      "2>/dev/null");
+  ASSERT_TRUE(WIFEXITED(out.status) && WEXITSTATUS(out.status) == 0) << out.text;
+  const nlohmann::json json = nlohmann::json::parse(out.text, nullptr, false);
+  ASSERT_FALSE(json.is_discarded()) << out.text;
+  const nlohmann::json& chips = json["speculative"]["chips"];
+  ASSERT_EQ(chips.size(), 2u);
+  for (const nlohmann::json& chip : chips) {
+    ASSERT_FALSE(chip.contains("error")) << chip.dump();
+    EXPECT_GT(chip["speedup"].get<double>(), 1.0) << chip["chip"];  // memory-bound at batch 1
+    EXPECT_GT(chip["draft_step_s"].get<double>(), 0.0);
+    EXPECT_LT(chip["spec_tpot_s"].get<double>(), chip["plain_tpot_s"].get<double>());
+  }
+}
+
+TEST(CliSpeculative, CompareRefusesADraftWithAnotherVocabulary) {
+  const xpusim::testing::CliOutput out = xpusim::testing::run_xpusim(
+      "compare -q --model llama-3.2-1b --chips gpu-h100-sxm --speculative draft:smollm2-135m", "2>&1");
+  EXPECT_TRUE(WIFEXITED(out.status) && WEXITSTATUS(out.status) != 0);
+  EXPECT_NE(out.text.find("tokenizer"), std::string::npos) << out.text;
+}
+
+}  // namespace
