@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 
@@ -33,17 +34,23 @@ void cost_batch(ChipModels& models, const SpeculativeSpec& spec, int64_t batch, 
                 SpeculativeChipResult& out) {
   const chips::StepCost decode = models.target->step(uniform_step(batch, 1, context));
   const chips::StepCost verify = models.target->step(uniform_step(batch, spec.verify_tokens(), context));
-  double draft_s = 0, draft_j = 0;
+  double draft_s = 0, draft_j = 0, draft_static_w = 0;
   if (models.draft) {
     const chips::StepCost draft = models.draft->step(uniform_step(batch, 1, context));
     draft_s = draft.seconds;
     draft_j = draft.energy.total();
+    draft_static_w = draft.seconds > 0 ? draft.energy.static_j / draft.seconds : 0.0;
   }
   const double k = static_cast<double>(spec.draft_tokens);
   const double e = spec.expected_tokens_per_step();
   const double b = static_cast<double>(batch);
   const double spec_step_s = verify.seconds + k * draft_s;
-  const double spec_step_j = verify.energy.total() + k * draft_j;
+  // While the draft runs, the target's chips keep drawing static power; the draft's own step already
+  // counts that of the chips it uses (all of them for a one-chip system), so only the excess is added (an
+  // auto-sized lpu system gives the smaller draft model fewer chips).
+  const double target_static_w = decode.seconds > 0 ? decode.energy.static_j / decode.seconds : 0.0;
+  const double idle_static_w = std::max(0.0, target_static_w - draft_static_w);
+  const double spec_step_j = verify.energy.total() + k * (draft_j + idle_static_w * draft_s);
   out.decode_step_s = decode.seconds;
   out.verify_step_s = verify.seconds;
   out.draft_step_s = draft_s;

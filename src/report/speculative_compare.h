@@ -4,7 +4,7 @@
 // model; nothing for n-gram lookup or TiDAR). With per-position acceptance a, a verify step yields
 // E = (1 − a^(k+1)) / (1 − a) tokens per sequence, so
 //   TPOT = (verify + k·draft step) / E, tokens/s = batch·E / (verify + k·draft step),
-//   tokens/J = batch·E / (verify + k·draft energy).
+//   tokens/J = batch·E / (verify + k·draft energy + the target's static power during the draft steps).
 // Where decode is memory-bound the k extra tokens ride on the same weight reads (verify ≈ one decode
 // step) and the speedup approaches E; where the step is compute-bound (large batch) verify costs ~(k + 1)
 // decode steps and the gain vanishes. break_even_batch is the smallest power-of-two batch at which it
