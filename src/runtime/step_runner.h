@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "exec/executor.h"
+#include "exec/fast_linear.h"
 #include "model/config.h"
 
 namespace xpusim::runtime {
@@ -49,7 +50,9 @@ class HostStepRunner final : public StepRunner {
     return {m_executor.forward(tokens), -1};
   }
   bool supports_speculation() const override { return true; }
+  // The verify step runs with decode numerics, so every row equals a one-token step bit for bit.
   std::vector<float> forward_all(std::span<const int32_t> tokens) override {
+    exec::DecodeNumericsScope decode_numerics;
     return m_executor.forward(tokens, true);
   }
   void rewind(int64_t position) override { m_executor.rewind(position); }
