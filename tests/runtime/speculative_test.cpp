@@ -117,7 +117,7 @@ TEST(Speculative, GreedyEqualsPlainGreedyWithEveryDrafter) {
       EXPECT_EQ(stats.emitted, 31);  // the prefill chose the first of 32
       EXPECT_LE(stats.accepted, stats.drafted);
       if (drafter == &self) {
-        EXPECT_EQ(stats.accepted, stats.drafted);  // the same model agrees with itself
+        EXPECT_EQ(stats.accepted, stats.drafted);           // the same model agrees with itself
         EXPECT_EQ(stats.verify_steps, (31 + k) / (k + 1));  // k + 1 tokens a step, the last one cut short
       }
       if (drafter == &random) {
@@ -150,8 +150,10 @@ TEST(Speculative, RejectsBadArguments) {
   exec::Executor executor(f.loaded.config, f.loaded.weights);
   HostStepRunner target(executor);
   NgramDrafter ngram;
-  EXPECT_THROW(generate_speculative(target, ngram, f.codec, f.golden.prompt_ids, greedy(4), {0}), xpusim::Error);
-  EXPECT_THROW(generate_speculative(target, ngram, f.codec, f.golden.prompt_ids, greedy(4), {65}), xpusim::Error);
+  EXPECT_THROW(generate_speculative(target, ngram, f.codec, f.golden.prompt_ids, greedy(4), {0}),
+               xpusim::Error);
+  EXPECT_THROW(generate_speculative(target, ngram, f.codec, f.golden.prompt_ids, greedy(4), {65}),
+               xpusim::Error);
   EXPECT_THROW(NgramDrafter(1, 2), xpusim::Error);
 }
 
