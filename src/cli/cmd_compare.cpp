@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "chips/loader.h"
@@ -25,6 +26,7 @@
 #include "report/compare_data.h"
 #include "report/html.h"
 #include "report/progress.h"
+#include "report/speculative_compare.h"
 #include "report/table.h"
 #include "runtime/generate.h"
 #include "validation/summary.h"
@@ -43,7 +45,46 @@ struct CompareOptions {
   int64_t batch = 1, prompt_len = 128, gen_len = 128;
   bool json = false, csv = false, quiet = false;
   std::string html, kv_dtype;
+  std::string speculative;  // --speculative: ngram | self:FORMAT | draft:MODEL | tidar
+  int64_t draft_tokens = 4;
+  double acceptance = 0.7;
 };
+
+// A model's config for costing only: a preset, a config-only folder, or a checkpoint's header.
+model::ModelConfig config_of(const std::string& name) {
+  if (auto config = model::find_config_only_folder(name)) return *config;
+  if (const auto preset = model::find_preset(name)) return preset->config;
+  return model::load_model(name).config;
+}
+
+// --speculative's drafter, checked before anything is costed.
+report::SpeculativeSpec speculative_spec(const CompareOptions& options, const model::ModelConfig& target) {
+  report::SpeculativeSpec spec;
+  spec.drafter = options.speculative;
+  spec.draft_tokens = options.draft_tokens;
+  spec.acceptance = options.acceptance;
+  const std::string& drafter = options.speculative;
+  if (drafter == "ngram" || drafter == "tidar") return spec;
+  if (drafter.starts_with("self:")) {
+    spec.draft_precision = drafter.substr(5);
+    if (!numerics::format_from_name(spec.draft_precision)) {
+      fail("--speculative self:FORMAT: unknown format '{}'; known: {}", spec.draft_precision,
+           numerics::format_names_joined());
+    }
+    spec.draft_config = target;
+    return spec;
+  }
+  if (drafter.starts_with("draft:") && drafter.size() > 6) {
+    spec.draft_config = config_of(drafter.substr(6));
+    spec.draft_precision = options.precision;
+    if (spec.draft_config->vocab_size != target.vocab_size) {
+      fail("--speculative {}: vocabulary {} differs from {}'s {}; a draft model needs the target's tokenizer",
+           drafter, spec.draft_config->vocab_size, target.name, target.vocab_size);
+    }
+    return spec;
+  }
+  fail("--speculative: unknown drafter '{}'; give ngram, self:FORMAT, draft:MODEL or tidar", drafter);
+}
 
 std::vector<std::string> split_names(const std::string& list) {
   std::vector<std::string> names;
@@ -113,6 +154,39 @@ void add_error_bands(report::CompareReport& report) {
   }
 }
 
+nlohmann::json speculative_json(const std::vector<report::SpeculativeChipResult>& results,
+                                const report::SpeculativeSpec& spec) {
+  nlohmann::json out{{"drafter", spec.drafter},
+                     {"draft_tokens", spec.draft_tokens},
+                     {"acceptance", spec.acceptance},
+                     {"tokens_per_step", spec.expected_tokens_per_step()},
+                     {"tokens_per_pass", spec.verify_tokens()},
+                     {"chips", nlohmann::json::array()}};
+  for (const report::SpeculativeChipResult& r : results) {
+    if (!r.error.empty()) {
+      out["chips"].push_back({{"chip", r.chip}, {"error", r.error}});
+      continue;
+    }
+    out["chips"].push_back({{"chip", r.chip},
+                            {"decode_step_s", r.decode_step_s},
+                            {"verify_step_s", r.verify_step_s},
+                            {"draft_step_s", r.draft_step_s},
+                            {"plain_tpot_s", r.plain_tpot_s},
+                            {"spec_tpot_s", r.spec_tpot_s},
+                            {"plain_tokens_per_s", r.plain_tokens_per_s},
+                            {"spec_tokens_per_s", r.spec_tokens_per_s},
+                            {"plain_tokens_per_j", r.plain_tokens_per_j},
+                            {"spec_tokens_per_j", r.spec_tokens_per_j},
+                            {"speedup", r.speedup()},
+                            {"decode_bound", chips::bound_name(r.decode_bound)},
+                            {"verify_bound", chips::bound_name(r.verify_bound)},
+                            {"break_even_batch", r.break_even_batch},
+                            {"largest_batch_costed", r.largest_batch},
+                            {"why", r.why}});
+  }
+  return out;
+}
+
 void run_compare(const CompareOptions& options) {
   if (options.json && options.csv) fail("give either --json or --csv, not both");
   if (options.batch < 1) fail("--batch must be >= 1 (got {})", options.batch);
@@ -150,6 +224,14 @@ void run_compare(const CompareOptions& options) {
                       [&](size_t done, size_t total, const std::string& chip) {
                         progress.update(done + 1, total + 1, chip);
                       });
+  std::vector<report::SpeculativeChipResult> speculative;
+  std::optional<report::SpeculativeSpec> spec;
+  if (!options.speculative.empty()) {
+    spec = speculative_spec(options, config);
+    progress.update(chip_list.size(), chip_list.size() + 1, "speculative decoding");
+    speculative =
+        report::run_speculative_compare(chip_list, config, options.precision, result.shape, *spec, factory);
+  }
   progress.finish();
   const bool any_ran = std::any_of(result.results.begin(), result.results.end(),
                                    [](const report::ChipResult& r) { return r.estimate.has_value(); });
@@ -168,7 +250,9 @@ void run_compare(const CompareOptions& options) {
     if (!options.quiet) fmt::print(stderr, "HTML report written to {}\n", options.html);
   }
   if (options.json) {
-    fmt::print("{}\n", report::to_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    nlohmann::json out = report::to_json(result);
+    if (spec) out["speculative"] = speculative_json(speculative, *spec);
+    fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     return check_any_ran();
   }
   if (options.csv) {
@@ -180,6 +264,7 @@ void run_compare(const CompareOptions& options) {
              options.precision.empty() ? "each chip's default" : options.precision);
   fmt::print("{}\n", report::format_table(result, isatty(STDOUT_FILENO) == 1));
   for (const std::string& line : report::explain(result)) fmt::print("{}\n", line);
+  if (spec) fmt::print("\n{}", report::format_speculative_table(speculative, *spec, options.batch));
   if (!result.generated_text.empty())
     fmt::print("\nThe model's answer to \"{}\" (greedy, same numerics on every chip):\n{}\n", result.prompt,
                result.generated_text);
@@ -197,7 +282,9 @@ void setup_compare(CLI::App& app) {
       "  xpusim compare\n"
       "  xpusim compare --model llama-3.2-1b --chips gpu-h100-sxm,tpu-v5e,lpu-groq --prompt-len 512\n"
       "  xpusim compare --precision fp8-e4m3 --json\n"
-      "  xpusim compare --html report.html");
+      "  xpusim compare --html report.html\n"
+      "  xpusim compare --model llama-3.1-8b --speculative draft:llama-3.2-1b --draft-tokens 4 --acceptance "
+      "0.7");
   command
       ->add_option("--model,-m", options->model,
                    "Preset name (see `xpusim models`), checkpoint folder or .gguf")
@@ -216,6 +303,15 @@ void setup_compare(CLI::App& app) {
   command->add_flag("--csv", options->csv, "Print the table as CSV, nothing else on stdout");
   command->add_option("--html", options->html, "Also write a self-contained HTML report to this file");
   command->add_flag("--quiet,-q", options->quiet, "No progress bar or notes");
+  command->add_option("--speculative", options->speculative,
+                      "Also cost speculative decoding per chip: ngram, self:FORMAT, draft:MODEL or tidar "
+                      "(a verify step = one (k+1)-token step plus the draft's steps; docs/speculative.md)");
+  command->add_option("--draft-tokens", options->draft_tokens, "With --speculative: draft length k")
+      ->capture_default_str();
+  command
+      ->add_option("--acceptance", options->acceptance,
+                   "With --speculative: per-position acceptance a (docs/speculative.md has measured values)")
+      ->capture_default_str();
   command->callback([options] { run_compare(*options); });
 }
 

@@ -15,6 +15,7 @@
 #include "cli/run_chip.h"
 #include "cli/run_engine.h"
 #include "cli/run_request.h"
+#include "cli/run_speculative.h"
 #include "core/error.h"
 #include "exec/executor.h"
 #include "model/loader.h"
@@ -32,6 +33,7 @@ struct RunOptions {
   bool no_program_cache = false;  // --no-program-cache: compile the engine programs afresh
   std::string trace;
   std::string html;
+  SpeculativeRequest speculative;  // --speculative, --draft-tokens, --no-baseline: host only
 };
 
 bool is_host_chip(std::string_view chip) { return chip.empty() || chip == "host"; }
@@ -140,7 +142,7 @@ void print_host_run(const RunRequest& request, const model::LoadedModel& loaded,
 }
 
 // Real execution: the host executor or, with --chip cuda, the GPU; both through the one generation loop.
-void run_real(const RunRequest& request) {
+void run_real(const RunRequest& request, const SpeculativeRequest& speculative) {
   const bool on_cuda = is_cuda_chip(request.chip);
   if (request.csv)
     fail("--csv prints the per-op-type table of a simulated --chip; the host run has no table");
@@ -164,6 +166,11 @@ void run_real(const RunRequest& request) {
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
   };
+  if (!speculative.spec.empty()) {
+    if (on_cuda) fail("--speculative runs on the host executor (leave out --chip, or --chip host)");
+    run_speculative_host(request, speculative, loaded, codec, prompt_ids, generate_options, on_text);
+    return;
+  }
   if (on_cuda) {
     CudaRunInfo info;
     const runtime::GenerateResult result =
@@ -185,6 +192,10 @@ void run_run(const RunOptions& options) {
   check_threads("--threads", request.threads);
   check_range("--engines", options.engines, 0, 1024);
   const bool real = is_host_chip(request.chip) || is_cuda_chip(request.chip);
+  check_range("--draft-tokens", options.speculative.draft_tokens, 1, 64);
+  if (!options.speculative.spec.empty() && !is_host_chip(request.chip)) {
+    fail("--speculative runs on the host executor; for a chip's view use `xpusim compare --speculative`");
+  }
   if (!real && !is_engine_chip(request.chip)) {
     run_on_family_chip(ChipRunOptions{request, options.kv_dtype, options.trace, options.html});
     return;
@@ -197,7 +208,7 @@ void run_run(const RunOptions& options) {
   }
   if (!options.trace.empty() || !options.html.empty())
     fail("--trace and --html need a simulated --chip (ue-* or any other chip preset)");
-  run_real(request);
+  run_real(request, options.speculative);
 }
 
 void setup_run(CLI::App& app) {
@@ -210,6 +221,8 @@ void setup_run(CLI::App& app) {
       "  xpusim run --model ./my-checkpoint/ --prompt \"Hello\" --stop \"\\n\" --json\n"
       "  xpusim run --model smollm2-135m --chip ue-ku5p --precision ue-if4 --chat \"Hi\" --temperature 0\n"
       "  xpusim run --model smollm2-135m --chip gpu-h100-sxm --chat \"Hi\" --temperature 0\n"
+      "  xpusim run --chat \"Summarize: ...\" --temperature 0 --speculative ngram --draft-tokens 4\n"
+      "  xpusim run --chat \"Hi\" --temperature 0 --speculative self:q4_0 --draft-tokens 3\n"
       "A preset name without its real checkpoint in the model cache runs synthetic weights (labelled).");
   command
       ->add_option("--model,-m", options->request.model,
@@ -261,6 +274,18 @@ void setup_run(CLI::App& app) {
       "--html", options->html,
       "With --chip: write a self-contained HTML report (ue-*: op timeline in cycles per op type; "
       "other presets: the summary, the chip diagram, timeline, roofline and energy)");
+  command->add_option("--speculative", options->speculative.spec,
+                      "Speculative decoding on the host: ngram (prompt lookup), draft:MODEL (a smaller model "
+                      "with the same tokenizer) or self:FORMAT (this checkpoint in a cheaper number format, "
+                      "e.g. q4_0, mxfp4, nvfp4); prints acceptance, tokens per verify step and the speedup "
+                      "over plain decoding of the same prompt (docs/speculative.md)");
+  command
+      ->add_option("--draft-tokens", options->speculative.draft_tokens,
+                   "With --speculative: tokens drafted per verify step (k)")
+      ->capture_default_str();
+  command->add_flag(
+      "--no-baseline", [options](int64_t) { options->speculative.baseline = false; },
+      "With --speculative: skip the plain-decoding run (no speedup reported)");
   command->add_option("--threads", options->request.threads, "Worker threads, 0 = one per core")
       ->capture_default_str();
   command->callback([options] { run_run(*options); });

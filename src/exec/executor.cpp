@@ -57,6 +57,12 @@ const float* Executor::small_weight(const graph::Tensor& tensor) {
   return m_small_weights.emplace(tensor.name, std::move(values)).first->second.data();
 }
 
+void Executor::rewind(int64_t position) {
+  if (position < 0 || position > m_position)
+    fail("{}: cannot rewind to position {} (at {})", m_config.name, position, m_position);
+  m_position = position;
+}
+
 std::vector<float> Executor::forward(std::span<const int32_t> tokens, bool all_logits) {
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (n == 0) fail("{}: forward() needs at least one token", m_config.name);

@@ -45,6 +45,9 @@ class Executor {
   int64_t position() const { return m_position; }
   // Forgets the sequence (the next forward starts at position 0).
   void reset() { m_position = 0; }
+  // Forgets the positions from `position` on (speculative decoding drops rejected draft tokens): the KV rows
+  // there are overwritten by the next forward. The KV cache is the executor's only per-sequence state.
+  void rewind(int64_t position);
   const model::ModelConfig& config() const { return m_config; }
   const StepStats& last_step() const { return m_last_step; }
   const KvCache& kv_cache() const { return m_kv; }

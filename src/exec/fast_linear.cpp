@@ -282,9 +282,16 @@ Activations default_activations() {
   return env && std::string_view(env) == "1" ? Activations::kFp32 : Activations::kInt8Blocks;
 }
 
+namespace {
+thread_local int t_decode_numerics_scopes = 0;
+}  // namespace
+
+DecodeNumericsScope::DecodeNumericsScope() { ++t_decode_numerics_scopes; }
+DecodeNumericsScope::~DecodeNumericsScope() { --t_decode_numerics_scopes; }
+
 void linear_fast(const model::TensorView& weight, const float* bias, const float* x, int64_t n, float* y,
                  ThreadPool& pool, const simd::SimdKernels& kernels, Activations activations) {
-  if (n < kGemmMinTokens) {
+  if (n < kGemmMinTokens || t_decode_numerics_scopes > 0) {
     const IntegerDot integer = integer_dot(weight, x, n, kernels, activations);
     pool.parallel_for(weight.rows(), 64, [&](int64_t begin, int64_t end) {
       gemv_rows(weight, bias, x, n, y, begin, end, kernels, integer);

@@ -30,6 +30,18 @@ namespace xpusim::exec {
 // From this many tokens on, the GEMM path is used.
 constexpr int64_t kGemmMinTokens = 4;
 
+// While one is alive on a thread, LINEAR calls made from that thread take the decode (GEMV) path for any
+// token count, so each token's output is bit for bit what a one-token step computes (the GEMV treats tokens
+// independently; the GEMMs round differently). Speculative decoding's verify step needs this: its k + 1
+// tokens must choose exactly what plain decoding would. Scopes nest.
+class DecodeNumericsScope {
+ public:
+  DecodeNumericsScope();
+  ~DecodeNumericsScope();
+  DecodeNumericsScope(const DecodeNumericsScope&) = delete;
+  DecodeNumericsScope& operator=(const DecodeNumericsScope&) = delete;
+};
+
 // How the GEMV treats activations for block formats with integer dots (q4_0, q4_1, q8_0, mxfp4, nvfp4):
 // kInt8Blocks rounds them to int8 per 32-block first (llama.cpp's scheme, several times less arithmetic per
 // weight; error bound in simd_kernels.h), kFp32 keeps them exact (fused fp32 dots).

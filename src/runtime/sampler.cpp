@@ -37,7 +37,7 @@ int32_t argmax_first(std::span<const float> logits) {
 
 Sampler::Sampler(SamplingParams params) : m_params(params), m_rng(params.seed) { m_params.validate(); }
 
-int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> history) {
+Sampler::Candidates Sampler::candidates(std::span<float> logits, std::span<const int32_t> history) const {
   const int64_t vocab = static_cast<int64_t>(logits.size());
   if (m_params.repeat_penalty != 1.0) {
     const float penalty = static_cast<float>(m_params.repeat_penalty);
@@ -48,13 +48,19 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> histor
       logit = logit > 0 ? logit / penalty : logit * penalty;
     }
   }
-  if (m_params.greedy()) return argmax_first(logits);
+  Candidates out;
+  if (m_params.greedy()) {
+    out.ids = {argmax_first(logits)};
+    out.probs = {1.0};
+    return out;
+  }
 
   const float temperature = static_cast<float>(m_params.temperature);
   for (float& logit : logits) logit /= temperature;
 
   // Candidates sorted by logit, descending; ties keep the lower id first (stable).
-  std::vector<int32_t> ids(static_cast<size_t>(vocab));
+  std::vector<int32_t>& ids = out.ids;
+  ids.resize(static_cast<size_t>(vocab));
   std::iota(ids.begin(), ids.end(), 0);
   auto by_logit = [&](int32_t a, int32_t b) {
     return logits[static_cast<size_t>(a)] > logits[static_cast<size_t>(b)] ||
@@ -75,7 +81,8 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> histor
   }
   ids.resize(keep);
 
-  std::vector<double> probs(ids.size());
+  std::vector<double>& probs = out.probs;
+  probs.resize(ids.size());
   const double max_logit = logits[static_cast<size_t>(ids[0])];
   double sum = 0;
   for (size_t i = 0; i < ids.size(); ++i)
@@ -97,14 +104,47 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> histor
     while (cut < probs.size() && probs[cut] >= floor) ++cut;
     probs.resize(cut);
   }
-  const double total = std::accumulate(probs.begin(), probs.end(), 0.0);
-  const double u = static_cast<double>(m_rng() >> 11) * 0x1.0p-53 * total;
-  double acc = 0;
-  for (size_t i = 0; i < probs.size(); ++i) {
-    acc += probs[i];
-    if (u < acc) return ids[i];
-  }
-  return ids[probs.size() - 1];
+  ids.resize(probs.size());
+  return out;
 }
+
+int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> history) {
+  if (m_params.greedy()) return candidates(logits, history).ids[0];  // no draw: the rng stays untouched
+  const Candidates kept = candidates(logits, history);
+  const double total = std::accumulate(kept.probs.begin(), kept.probs.end(), 0.0);
+  const double u = uniform() * total;
+  double acc = 0;
+  for (size_t i = 0; i < kept.probs.size(); ++i) {
+    acc += kept.probs[i];
+    if (u < acc) return kept.ids[i];
+  }
+  return kept.ids[kept.probs.size() - 1];
+}
+
+std::vector<double> Sampler::distribution(std::span<float> logits, std::span<const int32_t> history) const {
+  const Candidates kept = candidates(logits, history);
+  const double total = std::accumulate(kept.probs.begin(), kept.probs.end(), 0.0);
+  std::vector<double> probs(logits.size(), 0.0);
+  for (size_t i = 0; i < kept.ids.size(); ++i)
+    probs[static_cast<size_t>(kept.ids[i])] = kept.probs[i] / total;
+  return probs;
+}
+
+int32_t Sampler::draw(std::span<const double> probs) {
+  const double total = std::accumulate(probs.begin(), probs.end(), 0.0);
+  if (!(total > 0)) fail("Sampler::draw: the distribution has no mass");
+  const double u = uniform() * total;
+  double acc = 0;
+  int32_t last_nonzero = 0;
+  for (size_t i = 0; i < probs.size(); ++i) {
+    if (probs[i] <= 0) continue;
+    acc += probs[i];
+    last_nonzero = static_cast<int32_t>(i);
+    if (u < acc) return last_nonzero;
+  }
+  return last_nonzero;  // rounding left u at the very top
+}
+
+double Sampler::uniform() { return static_cast<double>(m_rng() >> 11) * 0x1.0p-53; }
 
 }  // namespace xpusim::runtime

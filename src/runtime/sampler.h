@@ -11,6 +11,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace xpusim::runtime {
 
@@ -33,8 +34,22 @@ class Sampler {
   explicit Sampler(SamplingParams params);
   // `logits` is modified in place (penalty, temperature). `history` holds the ids the penalty applies to.
   int32_t sample(std::span<float> logits, std::span<const int32_t> history);
+  // The full-vocabulary distribution sample() draws from (after every knob; one-hot at the argmax when
+  // greedy). `logits` is modified in place as by sample(). Speculative decoding's rejection rule needs it.
+  std::vector<double> distribution(std::span<float> logits, std::span<const int32_t> history) const;
+  // Draws an id from `probs` (any non-negative weights with mass) with this sampler's random stream.
+  int32_t draw(std::span<const double> probs);
+  // A 53-bit uniform in [0, 1) from this sampler's random stream.
+  double uniform();
+  const SamplingParams& params() const { return m_params; }
 
  private:
+  struct Candidates {
+    std::vector<int32_t> ids;   // kept ids, most likely first
+    std::vector<double> probs;  // their probabilities (not renormalized after top-p / min-p)
+  };
+  Candidates candidates(std::span<float> logits, std::span<const int32_t> history) const;
+
   SamplingParams m_params;
   std::mt19937_64 m_rng;
 };

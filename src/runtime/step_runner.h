@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "exec/executor.h"
+#include "exec/fast_linear.h"
 #include "model/config.h"
 
 namespace xpusim::runtime {
@@ -29,6 +30,14 @@ class StepRunner {
   virtual StepOutput forward(std::span<const int32_t> tokens, bool greedy_only) = 0;
   // False for a timing-only target (no weights, no values): the loop then feeds token 0 and emits no text.
   virtual bool produces_values() const { return true; }
+
+  // Speculative decoding (runtime/speculative.h) needs two more things of a target: the logits of every
+  // token of a step, and dropping the positions of rejected draft tokens. Targets that cannot say so.
+  virtual bool supports_speculation() const { return false; }
+  // Like forward, but returns [n, vocab] row-major logits, one row per token.
+  virtual std::vector<float> forward_all(std::span<const int32_t> tokens);
+  // Moves position() back to `position` (<= position()); later tokens are forgotten.
+  virtual void rewind(int64_t position);
 };
 
 // The host executor as a StepRunner (the logits are on the host already: greedy_id is never set).
@@ -40,6 +49,13 @@ class HostStepRunner final : public StepRunner {
   StepOutput forward(std::span<const int32_t> tokens, bool /*greedy_only*/) override {
     return {m_executor.forward(tokens), -1};
   }
+  bool supports_speculation() const override { return true; }
+  // The verify step runs with decode numerics, so every row equals a one-token step bit for bit.
+  std::vector<float> forward_all(std::span<const int32_t> tokens) override {
+    exec::DecodeNumericsScope decode_numerics;
+    return m_executor.forward(tokens, true);
+  }
+  void rewind(int64_t position) override { m_executor.rewind(position); }
 
  private:
   exec::Executor& m_executor;
