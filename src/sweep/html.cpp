@@ -141,7 +141,7 @@ std::string best_table(const SweepResult& result) {
 }
 
 constexpr const char* kStyle =
-    "body{font-family:system-ui,sans-serif;margin:2em;max-width:960px;color:#222}"
+    "body{font-family:system-ui,sans-serif;margin:2em;max-width:960px;color:#222}pre{overflow-x:auto}"
     "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px "
     "6px;text-align:left}"
     "td.num{text-align:right;font-variant-numeric:tabular-nums}.key{margin-right:1em;white-space:nowrap}"
