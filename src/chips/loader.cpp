@@ -125,6 +125,11 @@ void apply_override(toml::table& root, const KeyOverride& override, const std::s
   }
   const std::string& leaf = parts.back();
   const toml::node* old = table->get(leaf);
+  if (!override.text.empty()) {
+    if (override.scale) fail("{}: override key '{}': a string value cannot scale", path, override.key);
+    table->insert_or_assign(leaf, override.text);  // the schema checks the type and the allowed names
+    return;
+  }
   if (old != nullptr && !old->is_number())
     fail("{}: override key '{}': the file's value is not a number", path, override.key);
   double value = override.value;

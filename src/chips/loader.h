@@ -27,6 +27,7 @@ struct KeyOverride {
   std::string key;
   double value = 0;
   bool scale = false;
+  std::string text;  // non-empty: a string value instead of `value` ("system.partition" = "pipeline")
 };
 // load_chip() with `overrides` applied after `extends` and host detection, then validated (sweeps).
 ChipSpec load_chip_with_overrides(const std::string& name_or_path, const std::vector<KeyOverride>& overrides);

@@ -77,7 +77,11 @@ std::vector<chips::KeyOverride> overrides_of(const SweepSpec& spec, const AxisLa
   std::vector<chips::KeyOverride> overrides;
   for (size_t i = 0; i < spec.overrides.size(); ++i) {
     const OverrideAxis& axis = spec.overrides[i];
-    overrides.push_back({axis.key, axis.values[point[AxisLayout::kFirstOverride + i]], axis.scale});
+    const uint32_t index = point[AxisLayout::kFirstOverride + i];
+    if (axis.texts.empty())
+      overrides.push_back({axis.key, axis.values[index], axis.scale, {}});
+    else
+      overrides.push_back({axis.key, 0, false, axis.texts[index]});
   }
   if (!spec.chip_counts.empty())
     overrides.push_back({"system.chips_per_system",
@@ -89,7 +93,8 @@ std::string variant_label(const std::string& chip, const std::vector<chips::KeyO
   if (overrides.empty()) return chip;
   std::vector<std::string> parts;
   for (const chips::KeyOverride& o : overrides)
-    parts.push_back(fmt::format("{}{}{}", o.key, o.scale ? "=x" : "=", format_number(o.value)));
+    parts.push_back(
+        fmt::format("{}{}{}", o.key, o.scale ? "=x" : "=", o.text.empty() ? format_number(o.value) : o.text));
   return fmt::format("{}[{}]", chip, fmt::join(parts, ","));
 }
 

@@ -20,8 +20,10 @@ Cell optional_cell(const std::optional<double>& value) {
 Cell axis_cell(const SweepSpec& spec, const AxisLayout& layout, size_t axis, uint32_t index) {
   if (axis == AxisLayout::kModel) return spec.models[index];
   if (axis == AxisLayout::kChip) return spec.chips[index];
-  if (axis >= AxisLayout::kFirstOverride && axis < layout.chip_count())
-    return spec.overrides[axis - AxisLayout::kFirstOverride].values[index];
+  if (axis >= AxisLayout::kFirstOverride && axis < layout.chip_count()) {
+    const OverrideAxis& override = spec.overrides[axis - AxisLayout::kFirstOverride];
+    return override.texts.empty() ? Cell(override.values[index]) : Cell(override.texts[index]);
+  }
   if (axis == layout.chip_count())
     return spec.chip_counts.empty() ? Cell(std::monostate{}) : Cell(spec.chip_counts[index]);
   if (axis == layout.precision()) return spec.precisions[index].empty() ? "default" : spec.precisions[index];

@@ -80,7 +80,7 @@ std::vector<size_t> axis_sizes(const SweepSpec& spec) {
   sizes[AxisLayout::kModel] = spec.models.size();
   sizes[AxisLayout::kChip] = spec.chips.size();
   for (size_t i = 0; i < spec.overrides.size(); ++i)
-    sizes[AxisLayout::kFirstOverride + i] = spec.overrides[i].values.size();
+    sizes[AxisLayout::kFirstOverride + i] = spec.overrides[i].size();
   sizes[layout.chip_count()] = std::max<size_t>(1, spec.chip_counts.size());
   sizes[layout.precision()] = spec.precisions.size();
   sizes[layout.kv_dtype()] = spec.kv_dtypes.size();

@@ -155,7 +155,15 @@ void read_sweep_section(const toml::table& table, SweepSpec& spec, const std::st
 
 void read_overrides(const toml::table& table, bool scale, SweepSpec& spec, const std::string& path) {
   for (auto&& [key, node] : table) {
-    OverrideAxis axis{std::string(key.str()), scale, number_list(node, std::string(key.str()), path)};
+    OverrideAxis axis{std::string(key.str()), scale, {}, {}};
+    const toml::array* list = node.as_array();
+    const bool strings = node.is_string() || (list != nullptr && !list->empty() && (*list)[0].is_string());
+    if (strings && scale)
+      fail("{}: [axes.scale] '{}' takes numbers (strings go in [axes.set])", where(node, path), axis.key);
+    if (strings)
+      axis.texts = string_list(node, axis.key, path);
+    else
+      axis.values = number_list(node, axis.key, path);
     spec.overrides.push_back(std::move(axis));
   }
 }

@@ -20,7 +20,9 @@ enum class Sampling { GRID, RANDOM, LATIN_HYPERCUBE };
 struct OverrideAxis {
   std::string key;
   bool scale = false;
-  std::vector<double> values;
+  std::vector<double> values;      // numbers, or
+  std::vector<std::string> texts;  // strings ([axes.set] only: "system.partition" = ["tensor", "pipeline"])
+  size_t size() const { return texts.empty() ? values.size() : texts.size(); }
 };
 
 enum class Objective {

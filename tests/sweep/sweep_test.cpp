@@ -63,6 +63,8 @@ chips = ["gpu-h100-sxm"]
 batch = { from = 1, to = 256, factor = 2 }
 gen_len = { from = 16, to = 64, step = 16 }
 precision = ["default", "nvfp4"]
+[axes.set]
+"system.partition" = ["tensor", "pipeline"]
 [axes.scale]
 "memory.hbm.bandwidth_gbps" = [0.5, 1, 2]
 [objectives]
@@ -72,10 +74,12 @@ pareto = ["ttft_ms", "tokens_per_s_per_chip", "usd_per_mtok"]
   EXPECT_EQ(spec.batches, (std::vector<int64_t>{1, 2, 4, 8, 16, 32, 64, 128, 256}));
   EXPECT_EQ(spec.gen_lens, (std::vector<int64_t>{16, 32, 48, 64}));
   EXPECT_EQ(spec.precisions, (std::vector<std::string>{"", "nvfp4"}));
-  ASSERT_EQ(spec.overrides.size(), 1u);
-  EXPECT_TRUE(spec.overrides[0].scale);
+  ASSERT_EQ(spec.overrides.size(), 2u);
+  EXPECT_FALSE(spec.overrides[0].scale);
+  EXPECT_EQ(spec.overrides[0].texts, (std::vector<std::string>{"tensor", "pipeline"}));
+  EXPECT_TRUE(spec.overrides[1].scale);
   EXPECT_EQ(spec.pareto.size(), 3u);
-  EXPECT_EQ(draw_points(spec).size(), 9u * 4 * 2 * 3);
+  EXPECT_EQ(draw_points(spec).size(), 9u * 4 * 2 * 2 * 3);
 }
 
 TEST(SweepSpec, BadInputNamesTheProblem) {
@@ -150,6 +154,10 @@ TEST(ChipOverrides, GoThroughTheChipValidation) {
   expect_error({{"compute.units", 0.3, true}}, "takes an integer");
   expect_error({{"power.colour", 1, false}}, "colour");
   expect_error({{"name", 1, false}}, "cannot be changed");
+  expect_error({{"system.partition", 0, false, "diagonal"}}, "diagonal");
+  const chips::ChipSpec pipeline =
+      chips::load_chip_with_overrides("gpu-h100-sxm", {{"system.partition", 0, false, "pipeline"}});
+  EXPECT_EQ(pipeline.system.partition, chips::Partition::PIPELINE);
 }
 
 TEST(SweepEvaluate, AgreesWithCompareAndIsTheSameForAnyWorkerCount) {
