@@ -121,6 +121,10 @@ struct Power {
   std::optional<double> tdp_w;
 };
 
+struct Cost {
+  std::optional<double> price_usd;  // one chip; sweeps amortize it into a cost per token (docs/sweep.md)
+};
+
 struct ChipSpec {
   int schema_version = 0;
   std::string name, description, source_path;  // source_path: the file it was loaded from
@@ -132,6 +136,7 @@ struct ChipSpec {
   std::vector<MemoryLevel> memory;  // innermost (smallest) first; the last one holds the weights
   std::optional<Interconnect> interconnect;
   Power power;
+  Cost cost;
   std::array<std::optional<double>, kPrecisionCount> energy_pj_per_mac{};
   System system;
   Efficiency efficiency;

@@ -177,6 +177,7 @@ ChipSpec convert_chip_table(const toml::table& root, const std::string& file) {
   if (chip.power.idle_w && chip.power.tdp_w && *chip.power.idle_w > *chip.power.tdp_w)
     fail("{}: power.idle_w = {} exceeds power.tdp_w = {}", node_location(power, file), *chip.power.idle_w,
          *chip.power.tdp_w);
+  chip.cost.price_usd = optional_number(table_at(root, "cost"), "price_usd");
   const toml::table& macs = table_at(table_at(root, "energy"), "pj_per_mac");
   for (const auto& p : precision_table())
     chip.energy_pj_per_mac[static_cast<int>(p.precision)] = optional_number(macs, p.name);

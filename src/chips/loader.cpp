@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -76,7 +77,82 @@ void infer_family(toml::table& table) {
   if (family_from_name(prefix)) table.insert("family", prefix);
 }
 
-ChipSpec finish_loading(toml::table table, const std::string& path) {
+std::vector<std::string> split_key(const std::string& key) {
+  std::vector<std::string> parts;
+  std::stringstream stream(key);
+  std::string part;
+  while (std::getline(stream, part, '.')) parts.push_back(part);
+  return parts;
+}
+
+// The table a memory level's keys live in, found by the level's name.
+toml::table& memory_level_table(toml::table& root, const std::string& level, const std::string& path) {
+  std::vector<std::string> names;
+  if (toml::array* levels = root.get_as<toml::array>("memory")) {
+    for (toml::node& node : *levels) {
+      toml::table* table = node.as_table();
+      if (table == nullptr) continue;
+      const auto* name = table->get_as<std::string>("name");
+      if (name == nullptr) continue;
+      if (name->get() == level) return *table;
+      names.push_back(name->get());
+    }
+  }
+  fail("{}: override 'memory.{}...': no memory level named '{}' (levels: {})", path, level, level,
+       fmt::join(names, ", "));
+}
+
+void apply_override(toml::table& root, const KeyOverride& override, const std::string& path) {
+  const std::vector<std::string> parts = split_key(override.key);
+  if (parts.empty() ||
+      std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); }))
+    fail("{}: override key '{}' is not a dotted chip-file key (e.g. memory.hbm.bandwidth_gbps)", path,
+         override.key);
+  if (parts[0] == "name" || parts[0] == "family" || parts[0] == "extends")
+    fail("{}: override key '{}' cannot be changed by an override", path, override.key);
+  toml::table* table = &root;
+  size_t first = 0;
+  if (parts[0] == "memory") {
+    if (parts.size() != 3) fail("{}: override key '{}': write memory.<level name>.<key>", path, override.key);
+    table = &memory_level_table(root, parts[1], path);
+    first = 2;
+  }
+  for (size_t i = first; i + 1 < parts.size(); ++i) {
+    toml::node* child = table->get(parts[i]);
+    if (child == nullptr) child = table->insert(parts[i], toml::table{}).first->second.as_table();
+    if (!child->is_table()) fail("{}: override key '{}': '{}' is not a table", path, override.key, parts[i]);
+    table = child->as_table();
+  }
+  const std::string& leaf = parts.back();
+  const toml::node* old = table->get(leaf);
+  if (!override.text.empty()) {
+    if (override.scale) fail("{}: override key '{}': a string value cannot scale", path, override.key);
+    table->insert_or_assign(leaf, override.text);  // the schema checks the type and the allowed names
+    return;
+  }
+  if (old != nullptr && !old->is_number())
+    fail("{}: override key '{}': the file's value is not a number", path, override.key);
+  double value = override.value;
+  if (override.scale) {
+    if (old == nullptr)
+      fail("{}: override key '{}': cannot scale a key the file does not set", path, override.key);
+    value *=
+        old->is_integer() ? static_cast<double>(old->as_integer()->get()) : old->as_floating_point()->get();
+  }
+  const bool integral = std::isfinite(value) && value == std::floor(value) && std::fabs(value) < 9e15;
+  if (old != nullptr && old->is_integer()) {
+    if (!integral) fail("{}: override key '{}' = {}: this key takes an integer", path, override.key, value);
+    table->insert_or_assign(leaf, static_cast<int64_t>(value));
+  } else if (old == nullptr && integral) {
+    table->insert_or_assign(leaf,
+                            static_cast<int64_t>(value));  // integer keys need an integer; floats take one
+  } else {
+    table->insert_or_assign(leaf, value);
+  }
+}
+
+ChipSpec finish_loading(toml::table table, const std::string& path,
+                        const std::vector<KeyOverride>& overrides = {}) {
   std::vector<std::string> chain;
   const auto* own_name = table.get_as<std::string>("name");
   if (own_name != nullptr) chain.push_back(own_name->get());
@@ -90,6 +166,7 @@ ChipSpec finish_loading(toml::table table, const std::string& path) {
       table = std::move(detected);
     }
   }
+  for (const KeyOverride& override : overrides) apply_override(table, override, path);
   detail::validate_chip_table(table, path);
   ChipSpec chip = detail::convert_chip_table(table, path);
   if (!chain.empty()) chain.erase(chain.begin());
@@ -162,6 +239,12 @@ std::string find_chip_file(const std::string& name_or_path) {
 ChipSpec load_chip(const std::string& name_or_path) {
   const std::string path = find_chip_file(name_or_path);
   return finish_loading(parse_file(path), path);
+}
+
+ChipSpec load_chip_with_overrides(const std::string& name_or_path,
+                                  const std::vector<KeyOverride>& overrides) {
+  const std::string path = find_chip_file(name_or_path);
+  return finish_loading(parse_file(path), path, overrides);
 }
 
 ChipSpec load_chip_from_string(std::string_view toml_text, const std::string& file_name) {

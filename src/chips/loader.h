@@ -19,6 +19,19 @@ namespace xpusim::chips {
 
 ChipSpec load_chip(const std::string& name_or_path);
 
+// One chip-file key set (or scaled) on top of a loaded file, before validation: the same checks as a key
+// written in the file. `key` is a dotted path ("power.tdp_w", "system.chips_per_system"); memory levels are
+// addressed by name ("memory.hbm.bandwidth_gbps"). scale = true multiplies the file's value (which must
+// exist) by `value`; integer keys stay integers and refuse a non-integral result.
+struct KeyOverride {
+  std::string key;
+  double value = 0;
+  bool scale = false;
+  std::string text;  // non-empty: a string value instead of `value` ("system.partition" = "pipeline")
+};
+// load_chip() with `overrides` applied after `extends` and host detection, then validated (sweeps).
+ChipSpec load_chip_with_overrides(const std::string& name_or_path, const std::vector<KeyOverride>& overrides);
+
 // Same, from text (tests, fuzzing). `file_name` stands for the path: its stem must equal the chip's name.
 ChipSpec load_chip_from_string(std::string_view toml_text, const std::string& file_name);
 

@@ -134,6 +134,10 @@ std::vector<SchemaField> build_schema() {
   rows.push_back(number("power.idle_w", opt, 0, false, 1e6, "W", "static power while idle"));
   rows.push_back(number("power.tdp_w", opt, 0, true, 1e6, "W", "thermal design / max board power"));
 
+  rows.push_back(other("cost", FieldType::TABLE, opt, "purchase price, for sweeps' cost per token"));
+  rows.push_back(number("cost.price_usd", opt, 0, true, 1e9, "USD",
+                        "price of one chip (or board); an assumption unless a source says otherwise"));
+
   rows.push_back(other("energy", FieldType::TABLE, opt, "dynamic energy per operation"));
   rows.push_back(
       other("energy.pj_per_mac", FieldType::TABLE, opt, "datapath energy of one MAC per precision"));

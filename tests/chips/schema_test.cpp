@@ -34,12 +34,12 @@ TEST(ChipSchema, RowsAreWellFormed) {
     }
     // Units live in key names (STYLE 5): a key with a unit ends in a unit suffix.
     if (!field.unit.empty() && field.group != "capacity") {
-      const bool suffixed = field.path.ends_with("_mhz") || field.path.ends_with("_gbps") ||
-                            field.path.ends_with("_ns") || field.path.ends_with("_us") ||
-                            field.path.ends_with("_w") || field.path.ends_with("_byte") ||
-                            field.path.ends_with("_bit") || field.path.ends_with("_unit") ||
-                            field.path.find("peak_tflops.") != std::string::npos ||
-                            field.path.find("pj_per_mac.") != std::string::npos;
+      const bool suffixed =
+          field.path.ends_with("_mhz") || field.path.ends_with("_gbps") || field.path.ends_with("_ns") ||
+          field.path.ends_with("_us") || field.path.ends_with("_w") || field.path.ends_with("_byte") ||
+          field.path.ends_with("_bit") || field.path.ends_with("_unit") || field.path.ends_with("_usd") ||
+          field.path.find("peak_tflops.") != std::string::npos ||
+          field.path.find("pj_per_mac.") != std::string::npos;
       EXPECT_TRUE(suffixed) << "unit '" << field.unit << "' is not in the key name";
     }
   }
