@@ -599,9 +599,7 @@ void setup_bench(CLI::App& app) {
   command->add_option("--threads", options->threads, "Worker threads, 0 = one per core")
       ->capture_default_str();
   command->add_option("--reps,-r", options->reps, "Timed repetitions of each test")->capture_default_str();
-  command->add_flag("--json", options->json, "Print one JSON object");
-  command->add_flag("--csv", options->csv, "Print the results table as CSV, nothing else on stdout");
-  command->add_flag("--quiet,-q", options->quiet, "No progress bar");
+  add_output_flags(*command, options->json, options->csv, &options->quiet);
   command->add_flag("--profile", options->profile,
                     "Print kernel time per op type (LINEAR by weight type and kernel) of the timed reps");
   command->add_flag(

@@ -133,8 +133,7 @@ void setup_chips(CLI::App& app) {
       "Examples:\n  xpusim chips\n  xpusim chips --json\n  xpusim chips --csv\n  xpusim chips --show "
       "gpu-h100-sxm\n"
       "  xpusim chips --show ./my-chip.toml\n  xpusim chips --detect");
-  command->add_flag("--json", options->json, "Machine-readable output");
-  command->add_flag("--csv", options->csv, "Print the list as CSV, nothing else on stdout");
+  add_output_flags(*command, options->json, options->csv);
   command->add_flag("--detect", options->detect,
                     "Print what was detected on this machine (the cpu-host preset); measures the DRAM "
                     "bandwidth again and refreshes its per-machine cache");

@@ -299,10 +299,8 @@ void setup_compare(CLI::App& app) {
   command->add_option("--prompt-len", options->prompt_len, "Prompt tokens per request")
       ->capture_default_str();
   command->add_option("--gen-len", options->gen_len, "Generated tokens per request")->capture_default_str();
-  command->add_flag("--json", options->json, "Print one JSON object, nothing else on stdout");
-  command->add_flag("--csv", options->csv, "Print the table as CSV, nothing else on stdout");
+  add_output_flags(*command, options->json, options->csv, &options->quiet);
   command->add_option("--html", options->html, "Also write a self-contained HTML report to this file");
-  command->add_flag("--quiet,-q", options->quiet, "No progress bar or notes");
   command->add_option("--speculative", options->speculative,
                       "Also cost speculative decoding per chip: ngram, self:FORMAT, draft:MODEL or tidar "
                       "(a verify step = one (k+1)-token step plus the draft's steps; docs/speculative.md)");

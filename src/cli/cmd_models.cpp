@@ -97,8 +97,7 @@ void setup_models(CLI::App& app) {
   auto options = std::make_shared<ModelsOptions>();
   CLI::App* command = app.add_subcommand("models", "List the model presets (models/*.toml)");
   command->footer("Examples:\n  xpusim models\n  xpusim models --json\n  xpusim models --csv");
-  command->add_flag("--json", options->json, "Machine-readable output");
-  command->add_flag("--csv", options->csv, "Print the table as CSV, nothing else on stdout");
+  add_output_flags(*command, options->json, options->csv);
   command->callback([options] { run_models(*options); });
 }
 

@@ -166,9 +166,7 @@ void setup_quant(CLI::App& app) {
   cmd->add_option("--embeddings", options->embeddings, "token embeddings / LM head: keep (bf16) or quantize");
   cmd->add_option("--text-tokens", options->text_tokens, "perplexity text length in tokens (default 256)");
   cmd->add_option("--threads", options->threads, "threads (0 = all)");
-  cmd->add_flag("--json", options->json, "print one JSON object");
-  cmd->add_flag("--csv", options->csv, "print the table as CSV, nothing else on stdout");
-  cmd->add_flag("--quiet,-q", options->quiet, "no progress bar or notes");
+  add_output_flags(*cmd, options->json, options->csv, &options->quiet);
   cmd->add_flag("--list", options->list, "list the number formats and exit");
   cmd->callback([options] { run_quant(*options); });
 }

@@ -42,21 +42,6 @@ bool is_engine_chip(const std::string& chip) { return chips::load_chip(chip).fam
 // Longest generation any path accepts; the host path also holds prompt + tokens within the model's context.
 constexpr int64_t kMaxGeneratedTokens = 1 << 16;
 
-// The JSON keys every real-execution target (host, cuda) reports for one generation.
-nlohmann::json generation_json(const model::LoadedModel& loaded, const runtime::GenerateResult& result) {
-  return {{"model", loaded.name},
-          {"text", result.text},
-          {"prompt_ids", result.prompt_ids},
-          {"output_ids", result.output_ids},
-          {"stop_reason", result.stop_reason},
-          {"prompt_tokens", result.prompt_ids.size()},
-          {"generated_tokens", result.output_ids.size()},
-          {"prompt_seconds", result.prompt_seconds},
-          {"decode_seconds", result.decode_seconds},
-          {"prompt_tokens_per_s", result.prompt_tokens_per_second()},
-          {"decode_tokens_per_s", result.decode_tokens_per_second()}};
-}
-
 void print_json(const nlohmann::json& out) {
   // Invalid UTF-8 (possible mid-character when generation stops) is replaced rather than failing the dump.
   fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));

@@ -63,8 +63,7 @@ void setup_validate(CLI::App& app) {
   command->add_option("--points", options->points, "Ledger CSV (default: validation/points.csv)");
   command->add_option("--family", options->family,
                       "Only rows of this family (gpu-datacenter, tpu, npu, ...)");
-  command->add_flag("--json", options->json, "Print one JSON object, nothing else");
-  command->add_flag("--csv", options->csv, "Print one CSV row per ledger row, nothing else");
+  add_output_flags(*command, options->json, options->csv);
   command->add_flag("--markdown", options->markdown, "Print the Markdown tables of docs/validation.md");
   command->add_option("--html", options->html, "Also write a standalone HTML page here");
   command->add_flag("--check", options->check,

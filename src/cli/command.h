@@ -15,6 +15,10 @@ using CommandSetup = std::function<void(CLI::App& app)>;
 
 std::vector<CommandSetup>& command_registry();
 
+// The output flags every listing or report command shares, with one wording: --json and --csv (each the whole
+// of stdout; the command refuses both), and --quiet,-q (nothing on stderr but errors) where `quiet` is given.
+void add_output_flags(CLI::App& command, bool& json, bool& csv, bool* quiet = nullptr);
+
 struct CommandRegistrar {
   explicit CommandRegistrar(CommandSetup setup) { command_registry().push_back(std::move(setup)); }
 };

@@ -30,4 +30,18 @@ runtime::GenerateOptions RunRequest::generate_options(const runtime::TextCodec& 
   return options;
 }
 
+nlohmann::json generation_json(const model::LoadedModel& loaded, const runtime::GenerateResult& result) {
+  return {{"model", loaded.name},
+          {"text", result.text},
+          {"prompt_ids", result.prompt_ids},
+          {"output_ids", result.output_ids},
+          {"stop_reason", result.stop_reason},
+          {"prompt_tokens", result.prompt_ids.size()},
+          {"generated_tokens", result.output_ids.size()},
+          {"prompt_seconds", result.prompt_seconds},
+          {"decode_seconds", result.decode_seconds},
+          {"prompt_tokens_per_s", result.prompt_tokens_per_second()},
+          {"decode_tokens_per_s", result.decode_tokens_per_second()}};
+}
+
 }  // namespace xpusim::cli

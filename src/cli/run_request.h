@@ -4,11 +4,14 @@
 // apart.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "model/config.h"
+#include "model/loader.h"
 #include "runtime/generate.h"
 #include "runtime/sampler.h"
 #include "runtime/text_codec.h"
@@ -36,5 +39,8 @@ struct RunRequest {
   runtime::GenerateOptions generate_options(const runtime::TextCodec& codec,
                                             const model::ModelConfig& config) const;
 };
+
+// The JSON keys every real-execution run (host, cuda, speculative) reports for one generation.
+nlohmann::json generation_json(const model::LoadedModel& loaded, const runtime::GenerateResult& result);
 
 }  // namespace xpusim::cli

@@ -109,18 +109,9 @@ void run_speculative_host(const RunRequest& request, const SpeculativeRequest& s
   const bool same_output = plain && plain->output_ids == result.output_ids;
 
   if (request.json) {
-    nlohmann::json out{{"model", loaded.name},
-                       {"text", result.text},
-                       {"prompt_ids", result.prompt_ids},
-                       {"output_ids", result.output_ids},
-                       {"stop_reason", result.stop_reason},
-                       {"prompt_tokens", result.prompt_ids.size()},
-                       {"generated_tokens", result.output_ids.size()},
-                       {"prompt_seconds", result.prompt_seconds},
-                       {"decode_seconds", result.decode_seconds},
-                       {"decode_tokens_per_s", result.decode_tokens_per_second()},
-                       {"sampling", request.sampling.describe()},
-                       {"threads", executor.threads()}};
+    nlohmann::json out = generation_json(loaded, result);
+    out["sampling"] = request.sampling.describe();
+    out["threads"] = executor.threads();
     nlohmann::json spec{{"drafter", drafter.description},
                         {"draft_tokens", speculative.draft_tokens},
                         {"verify_steps", stats.verify_steps},

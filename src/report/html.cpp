@@ -72,17 +72,6 @@ std::string compare_table(const CompareReport& report) {
   return out + "</ul>\n";
 }
 
-std::vector<std::string> report_op_types(const CompareReport& report) {
-  std::vector<std::string> types;
-  for (const auto& r : report.results) {
-    if (!r.estimate) continue;
-    for (const auto* step : {&r.estimate->prefill, &r.estimate->decode})
-      for (const auto& op : step->ops)
-        if (std::find(types.begin(), types.end(), op.op_type) == types.end()) types.push_back(op.op_type);
-  }
-  return types;
-}
-
 std::string compare_sections(const CompareReport& report) {
   std::string families;
   for (const auto& r : report.results) families += family_card(r);
@@ -162,6 +151,17 @@ std::string parameters_section(const HtmlReport& report) {
 }
 
 }  // namespace
+
+std::vector<std::string> report_op_types(const CompareReport& report) {
+  std::vector<std::string> types;
+  for (const auto& r : report.results) {
+    if (!r.estimate) continue;
+    for (const auto* step : {&r.estimate->prefill, &r.estimate->decode})
+      for (const auto& op : step->ops)
+        if (std::find(types.begin(), types.end(), op.op_type) == types.end()) types.push_back(op.op_type);
+  }
+  return types;
+}
 
 std::string render_html(const HtmlReport& report) {
   std::string body = fmt::format("<h1>{}</h1>\n", svg::escape(report.title));

@@ -45,6 +45,8 @@ std::string family_diagram_svg(const chips::ChipSpec& chip, const chips::RunEsti
 std::string family_card(const ChipResult& result);
 // One prefill and a few (mean) decode steps of one chip, one track per op type, bound of each op marked.
 std::string chip_timeline_svg(const chips::RunEstimate& estimate, int decode_steps = 3);
+// Every op type the report's runs contain, in first-seen order (the legend's and the bars' order).
+std::vector<std::string> report_op_types(const CompareReport& report);
 // The op -> colour legend of the page (every op type in `types`, colours from svg::op_color).
 std::string op_legend_html(const std::vector<std::string>& types);
 // `chip` (optional) adds the spec-peak roofs next to the achievable ones.

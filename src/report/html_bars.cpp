@@ -16,17 +16,6 @@ namespace {
 
 constexpr double kLabelW = 150, kBarW = 300;
 
-std::vector<std::string> all_op_types(const CompareReport& report) {
-  std::vector<std::string> types;
-  for (const auto& r : report.results) {
-    if (!r.estimate) continue;
-    for (const auto* step : {&r.estimate->prefill, &r.estimate->decode})
-      for (const auto& op : step->ops)
-        if (std::find(types.begin(), types.end(), op.op_type) == types.end()) types.push_back(op.op_type);
-  }
-  return types;
-}
-
 const char* component_color(const std::string& component) {
   static const std::pair<const char*, const char*> kColours[] = {{"compute", "#E69F00"},
                                                                  {"on-chip memory", "#009E73"},
@@ -76,22 +65,26 @@ std::string legend(double& y, const std::vector<std::string>& names, bool ops) {
   return out;
 }
 
+// The chip's name left of its bar; for a chip that cannot run, a note in the bar's place and the next row.
+bool chip_row_label(std::string& body, double& y, const ChipResult& r) {
+  body += svg::text(kLabelW - 8, y + 12, r.chip.name, "text-anchor=\"end\"");
+  if (r.estimate) return true;
+  body += svg::text(kLabelW, y + 12, "cannot run (see table)", "fill=\"#444\"");
+  y += 22;
+  return false;
+}
+
 }  // namespace
 
 std::string time_energy_svg(const CompareReport& report) {
-  const std::vector<std::string> types = all_op_types(report);
+  const std::vector<std::string> types = report_op_types(report);
   const std::vector<std::string> components = {"compute", "on-chip memory", "off-chip memory", "links",
                                                "static"};
   std::string body = svg::text(kLabelW, 16, "time by op type (prefill + all decode steps; total in seconds)",
                                "font-weight=\"bold\"");
   double y = 28;
   for (const auto& r : report.results) {
-    body += svg::text(kLabelW - 8, y + 12, r.chip.name, "text-anchor=\"end\"");
-    if (!r.estimate) {
-      body += svg::text(kLabelW, y + 12, "cannot run (see table)", "fill=\"#444\"");
-      y += 22;
-      continue;
-    }
+    if (!chip_row_label(body, y, r)) continue;
     std::map<std::string, double> seconds;
     for (const auto* step : {&r.estimate->prefill, &r.estimate->decode})
       for (const auto& op : step->ops) seconds[op.op_type] += op.seconds;
@@ -107,12 +100,7 @@ std::string time_energy_svg(const CompareReport& report) {
   body += svg::text(kLabelW, y, "energy per generated token by component (J/token)", "font-weight=\"bold\"");
   y += 12;
   for (const auto& r : report.results) {
-    body += svg::text(kLabelW - 8, y + 12, r.chip.name, "text-anchor=\"end\"");
-    if (!r.estimate) {
-      body += svg::text(kLabelW, y + 12, "cannot run (see table)", "fill=\"#444\"");
-      y += 22;
-      continue;
-    }
+    if (!chip_row_label(body, y, r)) continue;
     const chips::EnergySplit& e = r.estimate->energy_per_token;
     body += stacked_bar(kLabelW, y,
                         {{"compute", e.compute_j},

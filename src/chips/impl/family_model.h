@@ -64,6 +64,9 @@ double systolic_seconds(const Gemm& gemm, double peak, const SystolicArray& arra
 // The chip file's matrix units as systolic arrays; `defaults` fills the keys the file leaves out.
 SystolicArray systolic_array_of(const ChipSpec& chip, const SystolicArray& defaults);
 
+// The hooks every compiler-scheduled weight-stationary systolic family (TPU, LPU) shares, for `array`.
+FamilyHooks systolic_family_hooks(const SystolicArray& array);
+
 // Vector rate = lanes x `ops_per_lane_cycle` x clock; without lanes or clock, 1/16 of the `fallback`
 // precision's peak, with a note naming the `unit`.
 void set_vector_rate(FamilyHooks& hooks, const ChipSpec& chip, double ops_per_lane_cycle, Precision fallback,

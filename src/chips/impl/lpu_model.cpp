@@ -11,15 +11,9 @@
 namespace xpusim::chips::impl {
 
 FamilyHooks make_lpu_hooks(const ChipSpec& chip, Precision) {
-  FamilyHooks hooks;
-  const SystolicArray mxm = systolic_array_of(
-      chip, {.engines = 1, .tile_n = 320, .tile_k = 320, .row_multiple = 1, .install_rows = 0});
-  hooks.gemm_seconds = [mxm](const Gemm& g, double peak) { return systolic_seconds(g, peak, mxm); };
-  hooks.register_rows = 1e12;
-  hooks.register_cols = mxm.tile_n;
+  FamilyHooks hooks = systolic_family_hooks(systolic_array_of(
+      chip, {.engines = 1, .tile_n = 320, .tile_k = 320, .row_multiple = 1, .install_rows = 0}));
   set_vector_rate(hooks, chip, 1.0, Precision::FP16, "vector units");
-  hooks.fuses_elementwise = true;
-  hooks.async_launch = true;
   // The static schedule moves partial sums straight to the chips that need them (Groq's software-scheduled
   // Dragonfly [S23]; SambaNova's peer-to-peer RDU links [S31]).
   hooks.direct_collectives = true;

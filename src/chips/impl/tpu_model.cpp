@@ -42,22 +42,28 @@ void set_vector_rate(FamilyHooks& hooks, const ChipSpec& chip, double ops_per_la
                         std::string(precision_name(fallback)) + " peak");
 }
 
-FamilyHooks make_tpu_hooks(const ChipSpec& chip, Precision) {
+// Compiler-scheduled weight-stationary systolic chips (TPU, LPU): GEMMs on `array`, a weight tile stays while
+// every row streams through (the register block spans all rows), element-wise work fused into its producers
+// and dispatch overlapped with work.
+FamilyHooks systolic_family_hooks(const SystolicArray& array) {
   FamilyHooks hooks;
+  hooks.gemm_seconds = [array](const Gemm& g, double peak) { return systolic_seconds(g, peak, array); };
+  hooks.register_rows = 1e12;
+  hooks.register_cols = array.tile_n;
+  hooks.fuses_elementwise = true;
+  hooks.async_launch = true;
+  return hooks;
+}
+
+FamilyHooks make_tpu_hooks(const ChipSpec& chip, Precision) {
   SystolicArray mxu =
       systolic_array_of(chip, {.engines = 4, .tile_n = 128, .tile_k = 128, .row_multiple = 8});
   mxu.install_rows = mxu.tile_k;
+  FamilyHooks hooks = systolic_family_hooks(mxu);
   if (!chip.compute.tile_n || !chip.compute.matrix_engines_per_unit)
     hooks.notes.push_back("MXU shape or count missing: assumed 4 MXUs of 128 x 128 per TensorCore");
-  hooks.gemm_seconds = [mxu](const Gemm& g, double peak) { return systolic_seconds(g, peak, mxu); };
-  // Weight-stationary: a weight tile stays while every row streams through; the register block spans all
-  // rows.
-  hooks.register_rows = 1e12;
-  hooks.register_cols = mxu.tile_n;
   // VPU: vector_lanes lanes x 2 ALUs per lane per cycle (scaling book: 2 ALUs per lane-sublane [S2]).
   set_vector_rate(hooks, chip, 2.0, Precision::BF16, "VPU");
-  hooks.fuses_elementwise = true;
-  hooks.async_launch = true;
   return hooks;
 }
 
