@@ -167,8 +167,10 @@ struct VerifyWalk {
         is_draft = has_draft && id == x;
       } else {
         const std::vector<double> p = sampler.distribution(row, context);
-        const std::span<const double> q =
-            draft.probs.empty() ? std::span<const double>() : draft.probs[static_cast<size_t>(i)];
+        // q exists for the drafted positions only (none for a deterministic drafter); the bonus row has none.
+        const std::span<const double> q = has_draft && !draft.probs.empty()
+                                              ? std::span<const double>(draft.probs[static_cast<size_t>(i)])
+                                              : std::span<const double>();
         if (has_draft && accept_draft(p, q, x, sampler.uniform())) {
           id = x;
           is_draft = true;
