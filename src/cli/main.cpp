@@ -15,12 +15,6 @@ std::vector<CommandSetup>& command_registry() {
   return registry;
 }
 
-void add_output_flags(CLI::App& command, bool& json, bool& csv, bool* quiet) {
-  command.add_flag("--json", json, "Print one JSON object, nothing else on stdout");
-  command.add_flag("--csv", csv, "Print the table as CSV, nothing else on stdout");
-  if (quiet != nullptr) command.add_flag("--quiet,-q", *quiet, "No progress bar or notes on stderr");
-}
-
 }  // namespace xpusim::cli
 
 int main(int argc, char** argv) {
