@@ -46,11 +46,12 @@ void mark_pareto_front(const std::vector<Objective>& objectives, std::vector<Poi
   }
   std::sort(candidates.begin(), candidates.end());
   std::vector<Costs> front;
-  for (const auto& [costs, index] : candidates) {
+  for (const auto& candidate : candidates) {
+    const Costs& costs = candidate.first;  // a named reference: clang 14 cannot capture a structured binding
     if (std::any_of(front.begin(), front.end(), [&](const Costs& f) { return dominates(f, costs, n); }))
       continue;
     front.push_back(costs);
-    rows[index].on_front = true;
+    rows[candidate.second].on_front = true;
   }
 }
 
